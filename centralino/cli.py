@@ -1,0 +1,21 @@
+"""The ``centralino`` command."""
+
+from __future__ import annotations
+
+import typer
+
+from centralino.calls.cli import app as calls_app
+from centralino.engine_cli import register as register_engine_commands
+from centralino.sandbox.cli import app as sandbox_app
+from cti.cli import app as tickets_app
+
+app = typer.Typer(no_args_is_help=True, help="Centralino: contact-center engine for Asterisk.",
+                  pretty_exceptions_enable=False)
+app.add_typer(sandbox_app, name="sandbox", help="The project's own Asterisk, in a chroot.")
+app.add_typer(calls_app, name="calls", help="Calls the engine has handled.")
+app.add_typer(tickets_app, name="tickets", help="Tickets opened for calls.")
+register_engine_commands(app)
+
+
+def main() -> None:
+    app()

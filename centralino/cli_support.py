@@ -1,0 +1,60 @@
+"""Helpers shared by every CLI command: loading settings, printing rows."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from config.loader import ConfigError, load_settings
+from config.settings import Settings
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="YAML settings file (default: $CENTRALINO_CONFIG, "
+                 "else the embedded defaults)", exists=False, dir_okay=False),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+
+err_console = Console(stderr=True)
+
+
+def settings_or_exit(path: Path | None) -> Settings:
+    """Load settings; on bad configuration print one line per problem and exit with code 2."""
+    try:
+        return load_settings(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            err_console.print(f"[red]config error[/red] {problem}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print ``message`` as an error and return the Exit to raise."""
+    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _json_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], as_json: bool,
+               title: str) -> None:
+    """Print ``rows`` as a JSON array (ISO-8601 times) or as a table of ``columns``."""
+    if as_json:
+        payload = [{k: _json_value(v) for k, v in row.items()} for row in rows]
+        typer.echo(json.dumps(payload, ensure_ascii=False))
+        return
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("" if row.get(c) is None else str(_json_value(row.get(c))) for c in columns))
+    Console().print(table)

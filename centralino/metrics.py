@@ -1,0 +1,19 @@
+"""Prometheus metrics: one registry-level definition per thing that moves."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+CALLS = Counter("centralino_calls_total", "Calls that entered the engine, by how they ended",
+                ["disposition"])
+ACTIVE_CALLS = Gauge("centralino_active_calls", "Calls currently handled by the engine")
+TICKETS_OPENED = Counter("centralino_tickets_opened_total", "Tickets opened for calls")
+AMI_CONNECTED = Gauge("centralino_ami_connected", "1 while the AMI connection is logged in")
+ARI_CONNECTED = Gauge("centralino_ari_connected", "1 while the ARI WebSocket is connected")
+AMI_EVENTS = Counter("centralino_ami_events_total", "AMI events received", ["event"])
+ARI_EVENTS = Counter("centralino_ari_events_total", "ARI events received", ["type"])
+AMI_RECONNECTS = Counter("centralino_ami_reconnects_total", "AMI connection attempts after a loss")
+ARI_RECONNECTS = Counter("centralino_ari_reconnects_total", "ARI connection attempts after a loss")
+DB_UP = Gauge("centralino_database_up", "1 while the database answers")
+EVENT_LOOP_LAG = Histogram("centralino_event_loop_lag_seconds", "Event-loop scheduling lag",
+                           buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0))

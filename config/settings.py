@@ -1,0 +1,133 @@
+"""The settings schema: every key a Centralino YAML file may hold.
+
+Unknown keys are errors (``extra="forbid"``) so a typo never silently falls back to a default.
+Secrets are not part of the YAML: see :mod:`config.secrets`.
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+Seconds = Annotated[float, Field(gt=0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WebSettings(_Strict):
+    """The web app (health, metrics, consoles)."""
+
+    host: str = "127.0.0.1"
+    port: Port = 8080
+
+
+class ReconnectSettings(_Strict):
+    """Capped exponential backoff between connection attempts."""
+
+    initial_delay: Seconds = 0.5
+    max_delay: Seconds = 15.0
+
+
+class AmiSettings(_Strict):
+    """Asterisk Manager Interface (queues, originate, events)."""
+
+    port: Port = 5038
+    username: str = "centralino"
+    action_timeout: Seconds = 10.0
+    ping_interval: Seconds = 5.0
+
+
+class AriSettings(_Strict):
+    """Asterisk REST Interface (call control via a Stasis application)."""
+
+    port: Port = 8088
+    username: str = "centralino"
+    app: str = Field(default="centralino", pattern=r"^[A-Za-z0-9_-]+$")
+    request_timeout: Seconds = 10.0
+
+
+class SipSettings(_Strict):
+    """The PJSIP UDP transport callers and seats reach."""
+
+    host: str = "127.0.0.1"
+    port: Port = 5060
+
+
+class AsteriskSettings(_Strict):
+    """Where the Asterisk the engine drives lives (the sandbox or an existing one)."""
+
+    host: str = "127.0.0.1"
+    ami: AmiSettings = AmiSettings()
+    ari: AriSettings = AriSettings()
+    sip: SipSettings = SipSettings()
+    reconnect: ReconnectSettings = ReconnectSettings()
+
+
+class TollFreeSettings(_Strict):
+    """The toll-free number and the trunk that delivers its calls."""
+
+    number: str = Field(default="800100100", pattern=r"^[0-9]{3,20}$")
+    trunk_addresses: list[IPv4Address] = Field(default_factory=lambda: [IPv4Address("127.0.0.1")])
+
+
+class SeatSettings(_Strict):
+    """Operator seats: PJSIP endpoints the operators' phones register as."""
+
+    count: int = Field(default=4, ge=1, le=32)
+    prefix: str = Field(default="seat", pattern=r"^[a-z][a-z0-9_-]*$")
+
+    @property
+    def names(self) -> list[str]:
+        return [f"{self.prefix}{n}" for n in range(1, self.count + 1)]
+
+
+class PromptSettings(_Strict):
+    """Sound names (Asterisk media URIs without the ``sound:`` scheme) for the welcome slice."""
+
+    language: str = Field(default="it", pattern=r"^[a-z]{2}$")
+    welcome: str = "hello-world"
+    ticket_number: str = "vm-num-i-have"
+    goodbye: str = "vm-goodbye"
+
+
+class SandboxSettings(_Strict):
+    """The project's own Asterisk, run in a Debian-unstable chroot."""
+
+    root: Path = Path("~/.cache/centralino/asterisk-root")
+    instance: str = Field(default="default", pattern=r"^[a-z0-9_-]+$")
+    boot_timeout: Seconds = 60.0
+
+
+class LoggingSettings(_Strict):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["console", "json"] = "console"
+
+
+class Settings(_Strict):
+    """Everything the engine, the sandbox and the CLI read."""
+
+    version: Literal[1]
+    database_url: str = "sqlite+aiosqlite:///var/centralino.db"
+    web: WebSettings = WebSettings()
+    asterisk: AsteriskSettings = AsteriskSettings()
+    toll_free: TollFreeSettings = TollFreeSettings()
+    seats: SeatSettings = SeatSettings()
+    prompts: PromptSettings = PromptSettings()
+    sandbox: SandboxSettings = SandboxSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, url: str) -> str:
+        if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "expected an async SQLAlchemy URL: sqlite+aiosqlite:///FILE "
+                "or postgresql+asyncpg://USER@HOST/DB"
+            )
+        return url
