@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 Seconds = Annotated[float, Field(gt=0)]
+SoundName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_/-]+$")]
 
 
 class _Strict(BaseModel):
@@ -88,12 +89,12 @@ class SeatSettings(_Strict):
 
 
 class PromptSettings(_Strict):
-    """Sound names (Asterisk media URIs without the ``sound:`` scheme) for the welcome slice."""
+    """Prompts of the welcome slice: lists of Asterisk sound names, played in the call's language."""
 
     language: str = Field(default="it", pattern=r"^[a-z]{2}$")
-    welcome: str = "hello-world"
-    ticket_number: str = "vm-num-i-have"
-    goodbye: str = "vm-goodbye"
+    welcome: list[SoundName] = ["hello"]
+    ticket_number: list[SoundName] = ["your", "number"]
+    goodbye: list[SoundName] = ["goodbye"]
 
 
 class SandboxSettings(_Strict):

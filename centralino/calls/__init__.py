@@ -1,0 +1,1 @@
+"""Calls the engine has handled: one row per Asterisk linkedid."""

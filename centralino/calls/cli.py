@@ -1,0 +1,64 @@
+"""``centralino calls list``."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy import column, select, table
+
+from centralino.calls.models import Call
+from centralino.cli_support import ConfigOption, JsonOption, fail, print_rows, settings_or_exit
+from centralino.db import DatabaseUnavailable, create_engine, session_factory, upgrade_database
+
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.callback()
+def _group() -> None:
+    """Calls the engine has handled."""
+
+COLUMNS = ("linkedid", "channel", "caller_id", "caller_name", "did", "started_at",
+           "answered_at", "ended_at", "duration_seconds", "disposition", "tracking_code")
+TABLE_COLUMNS = ("started_at", "caller_id", "did", "disposition", "duration_seconds",
+                 "tracking_code", "linkedid")
+
+# The tickets table seen from here as plain SQL: calls do not depend on the cti package.
+_tickets = table("tickets", column("call_linkedid"), column("tracking_code"))
+
+
+@app.command("list")
+def list_command(
+    config: ConfigOption = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many calls.")] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """The most recent calls, newest first."""
+    settings = settings_or_exit(config)
+    try:
+        rows = asyncio.run(_rows(settings.database_url, limit))
+    except DatabaseUnavailable as exc:
+        raise fail(str(exc)) from None
+    print_rows(rows, COLUMNS if as_json else TABLE_COLUMNS, as_json, title="Calls")
+
+
+async def _rows(url: str, limit: int) -> list[dict[str, Any]]:
+    await upgrade_database(url)
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as session:
+            result = await session.execute(
+                select(Call, _tickets.c.tracking_code)
+                .outerjoin(_tickets, _tickets.c.call_linkedid == Call.linkedid)
+                .order_by(Call.started_at.desc(), Call.id.desc())
+                .limit(limit))
+            return [_row(call, code) for call, code in result.all()]
+    finally:
+        await engine.dispose()
+
+
+def _row(call: Call, tracking_code: str | None) -> dict[str, Any]:
+    row: dict[str, Any] = {name: getattr(call, name) for name in COLUMNS[:-1]}
+    row["tracking_code"] = tracking_code
+    return row

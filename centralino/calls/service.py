@@ -1,0 +1,137 @@
+"""Recording calls: started, answered, ended, and closing the ones nobody will end.
+
+Every function takes an :class:`AsyncSession` (see :func:`centralino.db.session_factory`) and
+commits its own unit of work. Writes are idempotent by ``linkedid``: Asterisk may report an
+event twice and the engine may restart mid-call, and the row must come out the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from centralino.calls.models import OPEN_DISPOSITIONS, Call, CallDisposition
+from centralino.db import insert_unless_duplicate
+
+
+class CallNotFound(LookupError):
+    """No call is stored under this linkedid."""
+
+    def __init__(self, linkedid: str) -> None:
+        super().__init__(f"no call with linkedid {linkedid!r}")
+        self.linkedid = linkedid
+
+
+async def get_call(session: AsyncSession, linkedid: str) -> Call | None:
+    """The call stored under ``linkedid``, read fresh from the database."""
+    result = await session.execute(
+        select(Call).where(Call.linkedid == linkedid).execution_options(populate_existing=True))
+    return result.scalar_one_or_none()
+
+
+async def record_call_started(
+    session: AsyncSession,
+    linkedid: str,
+    *,
+    channel: str,
+    did: str,
+    at: datetime,
+    caller_id: str | None = None,
+    caller_name: str | None = None,
+) -> Call:
+    """Store a new call; if ``linkedid`` is already stored (even by a racing writer), return it."""
+    existing = await get_call(session, linkedid)
+    if existing is not None:
+        return existing
+    await session.execute(insert_unless_duplicate(session, Call).values(
+        linkedid=linkedid, channel=channel, did=did, started_at=at,
+        caller_id=caller_id, caller_name=caller_name, disposition=CallDisposition.IN_PROGRESS))
+    await session.commit()
+    return await _existing(session, linkedid)
+
+
+async def record_call_answered(session: AsyncSession, linkedid: str, at: datetime) -> Call:
+    """Mark the call answered at ``at``; a repeated answer or one after the end changes nothing."""
+    await session.execute(
+        update(Call)
+        .where(Call.linkedid == linkedid, Call.answered_at.is_(None), Call.ended_at.is_(None))
+        .values(answered_at=at, disposition=CallDisposition.ANSWERED)
+        .execution_options(synchronize_session=False))
+    await session.commit()
+    return await _existing(session, linkedid)
+
+
+async def record_call_ended(
+    session: AsyncSession, linkedid: str, at: datetime, disposition: str
+) -> Call:
+    """End the call once: ``ended_at``, ``duration_seconds`` and ``disposition``.
+
+    ``disposition`` is one of ``answered``, ``abandoned``, ``failed``, ``lost``. A call that is
+    already ended keeps its first end (a late or repeated hang-up report does not overwrite it).
+    """
+    final = _final_disposition(disposition)
+    call = await _existing(session, linkedid)
+    if call.ended_at is None:
+        await _end(session, call, at, final)
+        await session.commit()
+        call = await _existing(session, linkedid)
+    return call
+
+
+async def close_orphaned_calls(
+    session: AsyncSession, active_linkedids: Collection[str], at: datetime
+) -> int:
+    """End as ``lost`` every open call whose linkedid is not in ``active_linkedids``.
+
+    For recovery after a restart or a lost Asterisk: the engine passes the calls it still
+    handles, and everything else left open can no longer be ended by anyone. Returns how many
+    calls were closed.
+    """
+    query = select(Call).where(Call.ended_at.is_(None),
+                               Call.disposition.in_(list(OPEN_DISPOSITIONS)))
+    if active_linkedids:
+        query = query.where(Call.linkedid.not_in(list(active_linkedids)))
+    orphans = (await session.execute(query)).scalars().all()
+    closed = 0
+    for call in orphans:
+        closed += await _end(session, call, at, CallDisposition.LOST)
+    await session.commit()
+    return closed
+
+
+async def list_calls(session: AsyncSession, limit: int = 50) -> list[Call]:
+    """The ``limit`` most recent calls, newest first."""
+    result = await session.execute(
+        select(Call).order_by(Call.started_at.desc(), Call.id.desc()).limit(limit))
+    return list(result.scalars().all())
+
+
+async def _existing(session: AsyncSession, linkedid: str) -> Call:
+    call = await get_call(session, linkedid)
+    if call is None:
+        raise CallNotFound(linkedid)
+    return call
+
+
+async def _end(session: AsyncSession, call: Call, at: datetime, disposition: str) -> int:
+    """End ``call`` unless another writer did first; returns the number of rows changed."""
+    duration = max(0.0, (at - call.started_at).total_seconds())
+    result = await session.execute(
+        update(Call)
+        .where(Call.id == call.id, Call.ended_at.is_(None))
+        .values(ended_at=at, duration_seconds=duration, disposition=disposition)
+        .execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _final_disposition(disposition: str) -> CallDisposition:
+    try:
+        final = CallDisposition(disposition)
+    except ValueError:
+        raise ValueError(f"unknown call disposition {disposition!r}") from None
+    if final is CallDisposition.IN_PROGRESS:
+        raise ValueError("a call cannot end 'in_progress'")
+    return final

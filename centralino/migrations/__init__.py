@@ -1,0 +1,1 @@
+"""Alembic migrations of the Centralino schema (run by :func:`centralino.db.upgrade_database`)."""

@@ -1,0 +1,80 @@
+"""Opening and finding tickets.
+
+Same convention as :mod:`centralino.calls.service`: functions take an :class:`AsyncSession`
+and commit their own unit of work. A call has exactly one ticket, whoever asks for it first
+(the database's unique constraint on ``call_linkedid`` settles races).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from centralino.calls.models import Call
+from centralino.calls.service import CallNotFound
+from centralino.db import insert_unless_duplicate
+from cti.models import Ticket, TicketChannel, TicketStatus
+from cti.tracking import new_tracking_code
+
+MAX_CODE_ATTEMPTS = 8
+
+
+class TrackingCodesExhausted(RuntimeError):
+    """Every generated tracking code was already taken (practically impossible: a bug)."""
+
+
+async def ticket_for_call(session: AsyncSession, linkedid: str) -> Ticket | None:
+    """The ticket of the call ``linkedid``, if one was opened."""
+    result = await session.execute(
+        select(Ticket).where(Ticket.call_linkedid == linkedid)
+        .execution_options(populate_existing=True))
+    return result.scalar_one_or_none()
+
+
+async def open_ticket_for_call(
+    session: AsyncSession,
+    linkedid: str,
+    *,
+    new_code: Callable[[], str] = new_tracking_code,
+) -> Ticket:
+    """The ticket of call ``linkedid``: the existing one, else a new ``phone`` ticket.
+
+    Safe to call again after a retry, a restart or from a concurrent task: all get the same
+    ticket. Raises :class:`CallNotFound` if the call itself is not stored.
+    """
+    existing = await ticket_for_call(session, linkedid)
+    if existing is not None:
+        return existing
+    if await session.scalar(select(Call.id).where(Call.linkedid == linkedid)) is None:
+        raise CallNotFound(linkedid)
+    for _ in range(MAX_CODE_ATTEMPTS):
+        await session.execute(insert_unless_duplicate(session, Ticket).values(
+            tracking_code=new_code(), call_linkedid=linkedid,
+            status=TicketStatus.NEW, channel=TicketChannel.PHONE))
+        await session.commit()
+        # Ours, or a concurrent writer's: either way the one ticket of this call.
+        ticket = await ticket_for_call(session, linkedid)
+        if ticket is not None:
+            return ticket
+        # Nothing inserted and no ticket: the tracking code was taken. Draw another.
+    raise TrackingCodesExhausted(
+        f"no free tracking code after {MAX_CODE_ATTEMPTS} attempts for call {linkedid!r}")
+
+
+async def get_ticket(session: AsyncSession, tracking_code: str) -> Ticket | None:
+    """The ticket with ``tracking_code``, its call loaded (``ticket.call``)."""
+    result = await session.execute(
+        select(Ticket).options(joinedload(Ticket.call))
+        .where(Ticket.tracking_code == tracking_code))
+    return result.scalar_one_or_none()
+
+
+async def list_tickets(session: AsyncSession, limit: int = 50) -> list[Ticket]:
+    """The ``limit`` most recent tickets, newest first, each with its call loaded."""
+    result = await session.execute(
+        select(Ticket).options(joinedload(Ticket.call))
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit))
+    return list(result.scalars().all())

@@ -1,0 +1,59 @@
+"""Fixtures shared by every test suite: a fresh database on each supported backend."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+import pytest_asyncio
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from centralino.db import create_engine, session_factory, upgrade_database
+
+POSTGRES_HOST = "127.0.0.1:5432"
+POSTGRES_USERS = ("postgres", "root")
+
+
+async def _postgres_admin() -> tuple[asyncpg.Connection, str]:
+    """A connection to the maintenance database ``test``, as the first user that is accepted."""
+    refusals = []
+    for user in POSTGRES_USERS:
+        try:
+            return await asyncpg.connect(f"postgresql://{user}@{POSTGRES_HOST}/test"), user
+        except (asyncpg.InvalidAuthorizationSpecificationError,
+                asyncpg.InvalidPasswordError) as exc:
+            refusals.append(f"{user}: {exc}")
+        except OSError as exc:
+            pytest.fail(f"PostgreSQL at {POSTGRES_HOST} unreachable ({exc}); "
+                        "deselect with -m 'not postgres'")
+    pytest.fail(f"PostgreSQL at {POSTGRES_HOST} refused every user: {'; '.join(refusals)}")
+
+
+@pytest_asyncio.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """The URL of an empty database (no schema), SQLite in a temp file or a new PostgreSQL DB."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'centralino.db'}"
+        return
+    admin, user = await _postgres_admin()
+    name = f"centralino_test_{uuid.uuid4().hex[:12]}"
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield f"postgresql+asyncpg://{user}@{POSTGRES_HOST}/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest_asyncio.fixture
+async def db_session_factory(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on ``database_url`` after ``upgrade head``."""
+    await upgrade_database(database_url)
+    engine = create_engine(database_url)
+    try:
+        yield session_factory(engine)
+    finally:
+        await engine.dispose()

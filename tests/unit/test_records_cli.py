@@ -1,0 +1,84 @@
+"""``centralino calls list`` and ``centralino tickets list``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from typer.testing import CliRunner, Result
+
+from centralino.calls.cli import app as calls_app
+from centralino.calls.service import record_call_ended, record_call_started
+from cti.cli import app as tickets_app
+from cti.tickets import open_ticket_for_call
+
+T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
+UNREACHABLE = "postgresql+asyncpg://nobody:s3cret@127.0.0.1:1/x"
+
+
+async def run_cli(app: typer.Typer, *args: str, url: str) -> Result:
+    """Invoke the CLI in a thread: it runs its own event loop, as from a shell."""
+    return await asyncio.to_thread(CliRunner().invoke, app, list(args),
+                                   env={"CENTRALINO_DATABASE_URL": url, "CENTRALINO_CONFIG": "",
+                                        "COLUMNS": "200"})
+
+
+async def test_calls_list_on_a_fresh_database_prints_an_empty_array(database_url: str) -> None:
+    result = await run_cli(calls_app, "list", "--json", url=database_url)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == []
+
+
+async def test_tickets_list_on_a_fresh_database_prints_an_empty_array(database_url: str) -> None:
+    result = await run_cli(tickets_app, "list", "--json", url=database_url)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == []
+
+
+async def test_calls_and_tickets_are_listed_as_json_with_iso_times(
+    database_url: str, db_session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with db_session_factory() as session:
+        await record_call_started(session, "1.1", channel="PJSIP/trunk-1", did="800100100",
+                                  at=T0, caller_id="3331112222", caller_name="Anna")
+        await record_call_ended(session, "1.1", T0 + timedelta(seconds=12), "abandoned")
+        ticket = await open_ticket_for_call(session, "1.1")
+        await record_call_started(session, "2.1", channel="PJSIP/trunk-2", did="800100100",
+                                  at=T0 + timedelta(minutes=1))
+
+    calls = json.loads((await run_cli(calls_app, "list", "--json", url=database_url)).stdout)
+    assert [c["linkedid"] for c in calls] == ["2.1", "1.1"]
+    assert calls[1] == {
+        "linkedid": "1.1", "channel": "PJSIP/trunk-1", "caller_id": "3331112222",
+        "caller_name": "Anna", "did": "800100100", "started_at": "2025-03-01T09:30:00+00:00",
+        "answered_at": None, "ended_at": "2025-03-01T09:30:12+00:00", "duration_seconds": 12.0,
+        "disposition": "abandoned", "tracking_code": ticket.tracking_code,
+    }
+    assert calls[0]["tracking_code"] is None and calls[0]["disposition"] == "in_progress"
+    assert len(json.loads(
+        (await run_cli(calls_app, "list", "--json", "--limit", "1", url=database_url)).stdout)) == 1
+
+    tickets = json.loads((await run_cli(tickets_app, "list", "--json", url=database_url)).stdout)
+    assert len(tickets) == 1
+    assert tickets[0]["tracking_code"] == ticket.tracking_code
+    assert tickets[0]["caller_id"] == "3331112222"
+    assert tickets[0]["call_linkedid"] == "1.1"
+    assert (tickets[0]["status"], tickets[0]["channel"]) == ("new", "phone")
+    assert datetime.fromisoformat(tickets[0]["created_at"]).tzinfo is not None
+
+    table = await run_cli(calls_app, "list", url=database_url)
+    assert table.exit_code == 0 and "3331112222" in table.stdout
+
+
+async def test_an_unreachable_database_is_one_line_without_traceback_or_password() -> None:
+    for app in (calls_app, tickets_app):
+        result = await run_cli(app, "list", url=UNREACHABLE)
+        assert result.exit_code == 1
+        assert result.stdout == ""
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        assert "database unavailable" in lines[0] and "127.0.0.1:1" in lines[0]
+        assert "s3cret" not in result.stderr and "Traceback" not in result.stderr
