@@ -56,5 +56,6 @@ def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], as_json: 
     for column in columns:
         table.add_column(column)
     for row in rows:
-        table.add_row(*("" if row.get(c) is None else str(_json_value(row.get(c))) for c in columns))
+        table.add_row(*("" if row.get(c) is None else str(_json_value(row.get(c)))
+                        for c in columns))
     Console().print(table)

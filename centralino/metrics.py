@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from centralino import events
+from centralino.bus import EventBus
+
 CALLS = Counter("centralino_calls_total", "Calls that entered the engine, by how they ended",
                 ["disposition"])
 ACTIVE_CALLS = Gauge("centralino_active_calls", "Calls currently handled by the engine")
@@ -17,3 +20,9 @@ ARI_RECONNECTS = Counter("centralino_ari_reconnects_total", "ARI connection atte
 DB_UP = Gauge("centralino_database_up", "1 while the database answers")
 EVENT_LOOP_LAG = Histogram("centralino_event_loop_lag_seconds", "Event-loop scheduling lag",
                            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0))
+
+
+def follow_bus(bus: EventBus) -> None:
+    """Keep the call and ticket counters in step with the domain events."""
+    bus.subscribe(events.CallEnded, lambda e: CALLS.labels(disposition=e.disposition).inc())
+    bus.subscribe(events.TicketOpened, lambda e: TICKETS_OPENED.inc())

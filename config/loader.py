@@ -60,7 +60,8 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], int]]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError([ConfigProblem(str(path), "", None, f"cannot read: {exc.strerror}")]) from None
+        problem = ConfigProblem(str(path), "", None, f"cannot read: {exc.strerror}")
+        raise ConfigError([problem]) from None
     try:
         data = yaml.safe_load(text)
         node = yaml.compose(text)
@@ -77,7 +78,8 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], int]]:
     return data, lines
 
 
-def _index_lines(node: yaml.Node, prefix: tuple[str, ...], lines: dict[tuple[str, ...], int]) -> None:
+def _index_lines(node: yaml.Node | None, prefix: tuple[str, ...],
+                 lines: dict[tuple[str, ...], int]) -> None:
     """Map every key path of a composed YAML document to its 1-based line number."""
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:

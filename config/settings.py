@@ -89,7 +89,7 @@ class SeatSettings(_Strict):
 
 
 class PromptSettings(_Strict):
-    """Prompts of the welcome slice: lists of Asterisk sound names, played in the call's language."""
+    """Prompts of the welcome slice: Asterisk sound names, played in the call's language."""
 
     language: str = Field(default="it", pattern=r"^[a-z]{2}$")
     welcome: list[SoundName] = ["hello"]

@@ -1,0 +1,199 @@
+"""``CallSession``: one live channel in the Stasis app, as awaitable straight-line operations.
+
+The dispatcher feeds the session its channel's events synchronously (:meth:`CallSession.deliver`);
+the call's script runs in its own task and awaits ``play``, ``read_digits`` and friends. When the
+caller hangs up, every pending and later operation raises :class:`CallHungUp`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import deque
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from centralino.ari import AriClient, AriRequestError
+from centralino.ari_events import (
+    AriEvent,
+    Channel,
+    ChannelDestroyed,
+    ChannelDtmfReceived,
+    ChannelHangupRequest,
+    ChannelStateChange,
+    PlaybackFinished,
+    StasisEnd,
+)
+
+DTMF_KEYS = frozenset("0123456789*#")
+
+
+class CallHungUp(Exception):
+    """The caller (or Asterisk) ended the call."""
+
+
+class CallSession:
+    """The engine's handle on one channel that entered the Stasis application."""
+
+    def __init__(self, ari: AriClient, channel: Channel, args: list[str], linkedid: str) -> None:
+        self._ari = ari
+        self.channel = channel
+        self.args = args
+        self.linkedid = linkedid
+        self.started_at = channel.creationtime or datetime.now(UTC)
+        self.answered_at: datetime | None = None
+        self.ended_at: datetime | None = None
+        self.hangup_cause: int | None = None
+        self._digits: deque[str] = deque()
+        self._finished_playbacks: set[str] = set()
+        self._wakeup = asyncio.Event()
+        self._left_stasis = False
+        self.on_answer: Callable[[datetime], None] | None = None
+
+    @property
+    def id(self) -> str:
+        return self.channel.id
+
+    @property
+    def caller_number(self) -> str | None:
+        return self.channel.caller.number or None
+
+    @property
+    def hung_up(self) -> bool:
+        return self.ended_at is not None
+
+    # -- events, from the dispatcher ------------------------------------------------------------
+
+    def deliver(self, event: AriEvent) -> None:
+        """Apply one event of this channel. Called synchronously, in event order."""
+        if isinstance(event, ChannelDtmfReceived):
+            if event.digit in DTMF_KEYS:
+                self._digits.append(event.digit)
+        elif isinstance(event, PlaybackFinished):
+            self._finished_playbacks.add(event.playback.id)
+        elif isinstance(event, ChannelStateChange):
+            if event.channel.state == "Up":
+                self._mark_answered(event.timestamp)
+        elif isinstance(event, ChannelHangupRequest | ChannelDestroyed | StasisEnd):
+            if isinstance(event, ChannelHangupRequest | ChannelDestroyed):
+                self.hangup_cause = event.cause
+            if self.ended_at is None:
+                self.ended_at = event.timestamp or datetime.now(UTC)
+        else:
+            return
+        self._wakeup.set()
+
+    def _mark_answered(self, at: datetime | None) -> None:
+        if self.answered_at is None:
+            self.answered_at = at or datetime.now(UTC)
+            if self.on_answer:
+                self.on_answer(self.answered_at)
+
+    # -- operations, from the call's script ---------------------------------------------------
+
+    async def answer(self) -> None:
+        await self._post(f"/channels/{self.id}/answer")
+        self._mark_answered(None)
+
+    async def play(self, *media: str, interruptible: bool = True) -> str | None:
+        """Play media URIs (``sound:x``, ``digits:123``) in order; return the key that cut it short.
+
+        With ``interruptible`` a key already typed ahead skips the prompt, and a key pressed
+        during it stops it; the key stays buffered for :meth:`read_digits`.
+        """
+        if interruptible and self._digits:
+            return self._digits[0]
+        playback_id = uuid.uuid4().hex
+        await self._post(f"/channels/{self.id}/play",
+                         {"media": ",".join(media), "playbackId": playback_id})
+        await self._wait(lambda: playback_id in self._finished_playbacks
+                         or (interruptible and bool(self._digits)), None)
+        if playback_id in self._finished_playbacks:
+            self._finished_playbacks.discard(playback_id)
+            return None
+        await self._stop_playback(playback_id)
+        return self._digits[0]
+
+    async def say_digits(self, digits: str, interruptible: bool = False) -> str | None:
+        """Read ``digits`` out one by one in the channel's language."""
+        return await self.play(f"digits:{digits}", interruptible=interruptible)
+
+    async def read_digits(self, max_digits: int, timeout: float, inter_digit_timeout: float = 3.0,
+                          terminator: str = "#") -> str:
+        """Collect up to ``max_digits`` keys; stop at ``terminator`` or when the caller pauses.
+
+        ``timeout`` is the wait for the first key, ``inter_digit_timeout`` for each further one.
+        Returns what was keyed, without the terminator ("" when nothing was).
+        """
+        collected = ""
+        wait = timeout
+        while len(collected) < max_digits:
+            if not await self._wait(lambda: bool(self._digits), wait):
+                break
+            digit = self._digits.popleft()
+            if digit == terminator:
+                break
+            collected += digit
+            wait = inter_digit_timeout
+        return collected
+
+    async def hangup(self, reason: str = "normal") -> None:
+        """Hang up, unless the caller already did or the call went on in the dialplan."""
+        if self.hung_up or self._left_stasis:
+            return
+        try:
+            await self._ari.request("DELETE", f"/channels/{self.id}", params={"reason": reason})
+        except AriRequestError as exc:
+            if exc.status != 404:
+                raise
+
+    async def continue_in_dialplan(self, context: str, extension: str = "s",
+                                   priority: int = 1) -> None:
+        """Leave the Stasis app and go on in the dialplan at ``context,extension,priority``."""
+        await self._post(f"/channels/{self.id}/continue",
+                         {"context": context, "extension": extension, "priority": priority})
+        self._left_stasis = True
+
+    async def wait_for_hangup(self, timeout: float | None = None) -> bool:
+        """Wait until the channel is gone; ``False`` on timeout."""
+        try:
+            return await self._wait(lambda: False, timeout)
+        except CallHungUp:
+            return True
+
+    # -- internals ------------------------------------------------------------------------------
+
+    async def _post(self, path: str, params: dict | None = None) -> None:
+        self._raise_if_hung_up()
+        try:
+            await self._ari.request("POST", path, params=params)
+        except AriRequestError as exc:
+            if exc.status in (404, 409):  # channel gone or no longer in our app
+                self.ended_at = self.ended_at or datetime.now(UTC)
+                raise CallHungUp(self.id) from exc
+            raise
+
+    async def _stop_playback(self, playback_id: str) -> None:
+        try:
+            await self._ari.request("DELETE", f"/playbacks/{playback_id}")
+        except AriRequestError as exc:
+            if exc.status != 404:  # already finished
+                raise
+
+    def _raise_if_hung_up(self) -> None:
+        if self.ended_at is not None:
+            raise CallHungUp(self.id)
+
+    async def _wait(self, ready: Callable[[], bool], timeout: float | None) -> bool:
+        """Wait until ``ready()``; ``False`` when ``timeout`` passes first."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while not ready():
+            self._raise_if_hung_up()
+            self._wakeup.clear()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await self._wakeup.wait()
+            except TimeoutError:
+                return ready()
+        return True

@@ -1,0 +1,67 @@
+"""``centralino run`` and ``centralino db upgrade``."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import Annotated
+
+import typer
+
+from centralino.cli_support import ConfigOption, fail, settings_or_exit
+from centralino.db import DatabaseUnavailable, upgrade_database
+from centralino.engine import Engine, WebPortUnavailable
+from centralino.logs import configure_logging
+from centralino.sandbox import process as sandbox
+from config.secrets import load_secrets
+from config.settings import Settings
+
+db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+
+
+def run(
+    config: ConfigOption = None,
+    with_sandbox: Annotated[bool, typer.Option(
+        "--sandbox", help="Also start the sandbox Asterisk (and stop it on exit).")] = False,
+) -> None:
+    """Run the engine (AMI + ARI + web app) until SIGINT/SIGTERM."""
+    settings = settings_or_exit(config)
+    configure_logging(settings.logging)
+    started_sandbox = False
+    if with_sandbox and not sandbox.status(settings).running:
+        sandbox.up(settings)
+        started_sandbox = True
+    try:
+        asyncio.run(_run_engine(settings))
+    except DatabaseUnavailable as exc:
+        raise fail(str(exc)) from None
+    except WebPortUnavailable as exc:
+        raise fail(str(exc)) from None
+    finally:
+        if started_sandbox:
+            sandbox.down(settings)
+
+
+async def _run_engine(settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    engine = Engine(settings, load_secrets(settings.seats.names))
+    await engine.run(stop)
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOption = None) -> None:
+    """Create or migrate the database schema to the latest version."""
+    settings = settings_or_exit(config)
+    try:
+        asyncio.run(upgrade_database(settings.database_url))
+    except DatabaseUnavailable as exc:
+        raise fail(str(exc)) from None
+    typer.echo("database schema is up to date")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(run)
+    app.add_typer(db_app, name="db")

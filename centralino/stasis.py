@@ -1,0 +1,207 @@
+"""The Stasis application: turns ARI events into per-call ``CallSession`` objects and runs scripts.
+
+One dispatcher per engine. Events reach it synchronously from the ARI reader and are applied to
+the session of their channel at once (no task per event); each call's script runs in one task of
+its own, with the call's linkedid bound to every log line it writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import structlog
+
+from centralino import events
+from centralino.ari import AriClient, AriError
+from centralino.ari_events import (
+    Channel,
+    MalformedEvent,
+    StasisEnd,
+    StasisStart,
+    channel_id_of,
+    parse_event,
+)
+from centralino.bus import EventBus
+from centralino.call_session import CallHungUp, CallSession
+
+log = structlog.get_logger(__name__)
+
+CallScript = Callable[[CallSession], Awaitable[None]]
+
+#: Dialplan context that takes calls the engine cannot handle (see the rendered extensions.conf).
+FALLBACK_CONTEXT = "engine-unavailable"
+
+
+class CallLog(Protocol):
+    """Where the dispatcher records each call's life (the ``calls`` table)."""
+
+    async def started(self, session: CallSession) -> None: ...
+    async def answered(self, session: CallSession) -> None: ...
+    async def ended(self, session: CallSession, disposition: str) -> None: ...
+    async def close_orphans(self, active_linkedids: set[str]) -> int: ...
+
+
+class StasisDispatcher:
+    """Routes Stasis calls to scripts by their first Stasis argument (``Stasis(app,tollfree)``)."""
+
+    def __init__(self, ari: AriClient, bus: EventBus, call_log: CallLog,
+                 scripts: dict[str, CallScript], end_grace: float = 2.0) -> None:
+        self._ari = ari
+        self._bus = bus
+        self._call_log = call_log
+        self._scripts = scripts
+        self._end_grace = end_grace
+        self._sessions: dict[str, CallSession] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._accepting = True
+        ari.add_connect_hook(self.reconcile)
+
+    @property
+    def active_calls(self) -> int:
+        return len(self._sessions)
+
+    # -- events ---------------------------------------------------------------------------------
+
+    def handle_event(self, raw: dict[str, Any]) -> None:
+        """Entry point for every ARI event (synchronous, must stay quick)."""
+        try:
+            event = parse_event(raw)
+        except MalformedEvent as exc:
+            log.warning("ari.malformed_event", error=str(exc))
+            return
+        if event is None:
+            return
+        if isinstance(event, StasisStart):
+            self._start(event.channel, event.args)
+            return
+        channel_id = channel_id_of(event)
+        session = self._sessions.get(channel_id) if channel_id else None
+        if session is not None:
+            session.deliver(event)
+            if isinstance(event, StasisEnd):
+                self._sessions.pop(session.id, None)
+
+    def _start(self, channel: Channel, args: list[str]) -> None:
+        if channel.id in self._sessions:
+            return
+        linkedid = args[1] if len(args) > 1 and args[1] else channel.id
+        session = CallSession(self._ari, channel, args, linkedid)
+        self._sessions[channel.id] = session
+        task = asyncio.create_task(self._run(session), name=f"call-{channel.id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- one call's life ------------------------------------------------------------------------
+
+    async def _run(self, session: CallSession) -> None:
+        structlog.contextvars.bind_contextvars(linkedid=session.linkedid,
+                                               channel=session.channel.name)
+        entry = session.args[0] if session.args else ""
+        script = self._scripts.get(entry)
+        if not self._accepting or script is None:
+            log.warning("call.refused", entry=entry, accepting=self._accepting)
+            await self._send_to_fallback(session)
+            self._sessions.pop(session.id, None)
+            return
+        disposition = "failed"
+        try:
+            await self._call_log.started(session)
+            self._bus.publish(events.CallStarted(session.linkedid, session.channel.name,
+                                                 session.caller_number,
+                                                 session.channel.dialplan.exten,
+                                                 session.started_at))
+            session.on_answer = lambda at: self._answered(session, at)
+            if session.answered_at is not None:
+                self._answered(session, session.answered_at)
+            await script(session)
+            await session.hangup()
+            await session.wait_for_hangup(self._end_grace)
+            disposition = "answered" if session.answered_at else "abandoned"
+        except CallHungUp:
+            disposition = "answered" if session.answered_at else "abandoned"
+        except asyncio.CancelledError:
+            disposition = "lost"
+            raise
+        except Exception:
+            log.exception("call.script_failed", entry=entry)
+            await self._send_to_fallback(session)
+        finally:
+            self._sessions.pop(session.id, None)
+            if session.ended_at is None:
+                session.ended_at = datetime.now(UTC)
+            await asyncio.shield(self._record_end(session, disposition))
+
+    def _answered(self, session: CallSession, at: datetime) -> None:
+        self._bus.publish(events.CallAnswered(session.linkedid, at))
+        task = asyncio.create_task(self._call_log.answered(session))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _record_end(self, session: CallSession, disposition: str) -> None:
+        try:
+            await self._call_log.ended(session, disposition)
+        except Exception:
+            log.exception("call.end_not_recorded", disposition=disposition)
+        self._bus.publish(events.CallEnded(session.linkedid, disposition,
+                                           session.ended_at or datetime.now(UTC)))
+        log.info("call.ended", disposition=disposition, cause=session.hangup_cause)
+
+    async def _send_to_fallback(self, session: CallSession) -> None:
+        try:
+            await session.continue_in_dialplan(FALLBACK_CONTEXT)
+        except (CallHungUp, AriError) as exc:
+            log.info("call.fallback_failed", error=str(exc))
+
+    # -- recovery and shutdown ------------------------------------------------------------------
+
+    async def reconcile(self) -> None:
+        """After every ARI (re)connection: adopt channels waiting in our app, drop vanished ones.
+
+        A channel that entered the app while the engine was away (or before it restarted) runs
+        its script from the start; the call and ticket rows are keyed by linkedid, so nothing
+        is stored twice. Sessions whose channel no longer exists (Asterisk restarted) end as
+        ``lost``; call rows left open by a previous engine process are closed the same way.
+        """
+        channels = await self._ari.request("GET", "/channels")
+        present = {item["id"] for item in channels}
+        for channel_id, session in list(self._sessions.items()):
+            if channel_id not in present:
+                log.warning("call.vanished", linkedid=session.linkedid)
+                session.ended_at = session.ended_at or datetime.now(UTC)
+                session.deliver(StasisEnd(type="StasisEnd", channel=session.channel))
+        for item in channels:
+            adopted = self._adoptable(item)
+            if adopted is not None and item["id"] not in self._sessions:
+                log.info("call.adopted", channel=item.get("name"))
+                self._start(*adopted)
+        active = {session.linkedid for session in self._sessions.values()}
+        closed = await self._call_log.close_orphans(active)
+        if closed:
+            log.warning("calls.closed_orphans", count=closed)
+
+    def _adoptable(self, item: dict[str, Any]) -> tuple[Channel, list[str]] | None:
+        dialplan = item.get("dialplan") or {}
+        if dialplan.get("app_name") != "Stasis":
+            return None
+        app, *args = str(dialplan.get("app_data", "")).split(",")
+        if app != self._ari.app:
+            return None
+        try:
+            return Channel.model_validate(item), args
+        except ValueError:
+            return None
+
+    async def stop(self, timeout: float = 5.0) -> None:
+        """Refuse new calls, hand live ones to the dialplan fallback, wait for their rows."""
+        self._accepting = False
+        for session in list(self._sessions.values()):
+            await self._send_to_fallback(session)
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=timeout)

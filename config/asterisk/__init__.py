@@ -1,0 +1,1 @@
+"""Jinja2 templates of the sandbox Asterisk's configuration (package data)."""

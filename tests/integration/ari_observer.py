@@ -1,0 +1,44 @@
+"""Watch everything Asterisk does, through a second ARI application subscribed to all events."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+
+from centralino.ari import basic_auth_header
+from config.secrets import load_secrets
+from config.settings import Settings
+
+
+class AriObserver:
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+
+    def media_played(self) -> list[str]:
+        return [e["playback"]["media_uri"] for e in self.events if e["type"] == "PlaybackStarted"]
+
+
+@contextlib.asynccontextmanager
+async def observe_asterisk(settings: Settings) -> AsyncIterator[AriObserver]:
+    password = load_secrets(settings.seats.names).ari_password
+    auth = basic_auth_header(settings.asterisk.ari.username, password)
+    url = f"ws://{settings.asterisk.host}:{settings.asterisk.ari.port}/ari/events"
+    observer = AriObserver()
+    async with aiohttp.ClientSession(headers=auth) as http, http.ws_connect(
+        url, params={"app": "test-observer", "subscribeAll": "true"}
+    ) as ws:
+
+        async def collect() -> None:
+            async for message in ws:
+                observer.events.append(message.json())
+
+        task = asyncio.create_task(collect())
+        try:
+            yield observer
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)

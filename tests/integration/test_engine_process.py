@@ -1,0 +1,112 @@
+"""The engine as a process: SIGTERM mid-call ends cleanly; SIGKILL mid-call loses nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+
+from centralino.calls.models import Call
+from centralino.calls.service import list_calls
+from centralino.db import create_engine, session_factory
+from centralino.sandbox.process import SandboxStatus
+from config.settings import Settings
+from cti.models import Ticket
+from cti.tickets import list_tickets
+
+from .ari_observer import observe_asterisk
+from .conftest import wait_until
+from .sipp_caller import place_call
+
+
+class EngineProcess:
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.stderr = ""
+
+
+@asynccontextmanager
+async def engine_process(settings: Settings, config: Path) -> AsyncIterator[EngineProcess]:
+    """``centralino run --config`` in a child process, healthy before the body runs."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "centralino", "run", "--config", str(config),
+        env=os.environ, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    running = EngineProcess(process)
+    health = f"http://{settings.web.host}:{settings.web.port}/health"
+
+    async def probe() -> httpx.Response:
+        async with httpx.AsyncClient(timeout=5) as client:
+            return await client.get(health)
+
+    try:
+        await wait_until(probe, lambda r: r.status_code == 200, timeout=30)
+        yield running
+    finally:
+        if process.returncode is None:  # a clean stop writes the end of every call it holds
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), 20)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+        running.stderr = (await process.stderr.read()).decode() if process.stderr else ""
+
+
+async def stored(settings: Settings, caller: str) -> tuple[list[Call], list[Ticket]]:
+    db = create_engine(settings.database_url)
+    try:
+        async with session_factory(db)() as session:
+            calls = [c for c in await list_calls(session, limit=50) if c.caller_id == caller]
+            linkedids = {c.linkedid for c in calls}
+            tickets = [t for t in await list_tickets(session, limit=500)
+                       if t.call_linkedid in linkedids]
+        return calls, tickets
+    finally:
+        await db.dispose()
+
+
+async def test_sigterm_mid_call_hands_the_caller_to_the_fallback_and_stores_the_end(
+    asterisk: SandboxStatus, settings: Settings, itest_config: Path
+) -> None:
+    async with engine_process(settings, itest_config) as engine:
+        call = asyncio.create_task(
+            place_call(settings, "call_until_engine_hangs_up", caller="3334440001"))
+        await asyncio.sleep(3)
+        engine.process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(engine.process.wait(), 20)
+        assert engine.process.returncode == 0
+        result = await call
+        assert result.succeeded, result.output  # the fallback hung up on the caller, cleanly
+    assert "Traceback" not in engine.stderr, engine.stderr
+
+    calls, tickets = await stored(settings, "3334440001")
+    assert len(calls) == 1 and len(tickets) == 1
+    assert calls[0].ended_at is not None and calls[0].disposition == "answered"
+
+
+async def test_engine_killed_mid_call_adopts_the_call_on_restart_with_the_same_ticket(
+    asterisk: SandboxStatus, settings: Settings, itest_config: Path
+) -> None:
+    async with observe_asterisk(settings) as observer:
+        async with engine_process(settings, itest_config) as first:
+            call = asyncio.create_task(
+                place_call(settings, "call_until_engine_hangs_up", caller="3334440002"))
+            await wait_until(lambda: asyncio.sleep(0), lambda _: any(
+                m.startswith("digits:") for m in observer.media_played()), timeout=15)
+            first.process.kill()
+            await first.process.wait()
+        async with engine_process(settings, itest_config):
+            result = await asyncio.wait_for(call, 60)
+        assert result.succeeded, result.output
+
+    calls, tickets = await stored(settings, "3334440002")
+    assert len(calls) == 1 and len(tickets) == 1
+    assert calls[0].disposition == "answered" and calls[0].ended_at is not None
+    code_read_back = [m for m in observer.media_played() if m.startswith("digits:")]
+    assert code_read_back == [f"digits:{tickets[0].tracking_code}"] * 2

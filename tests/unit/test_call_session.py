@@ -1,0 +1,133 @@
+"""CallSession turns a channel's ARI events into awaitable results (events as ARI sends them)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from centralino.ari import AriRequestError
+from centralino.ari_events import Channel, parse_event
+from centralino.call_session import CallHungUp, CallSession
+
+CHANNEL = {"id": "1732.1", "name": "PJSIP/tollfree-trunk-00000001", "state": "Ring",
+           "caller": {"name": "", "number": "3331234567"},
+           "dialplan": {"context": "from-tollfree", "exten": "800100100", "priority": 2,
+                        "app_name": "Stasis", "app_data": "centralino,tollfree"},
+           "creationtime": "2026-11-24T18:00:00.000+0000", "language": "it"}
+
+
+class RecordingAri:
+    """Stands in for the REST side only: records requests, answers them like Asterisk does."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str, dict[str, Any] | None]] = []
+        self.gone = False
+
+    async def request(self, method: str, path: str, *, params: dict | None = None,
+                      body: Any = None) -> Any:
+        self.requests.append((method, path, params))
+        if self.gone:
+            raise AriRequestError(method, path, 404, '{"message":"Channel not found"}')
+        return None
+
+    def playback_ids(self) -> list[str]:
+        return [p["playbackId"] for m, path, p in self.requests if path.endswith("/play") and p]
+
+
+def event(kind: str, **fields: Any) -> Any:
+    return parse_event({"type": kind, "channel": CHANNEL, **fields})
+
+
+def playback_finished(playback_id: str) -> Any:
+    return parse_event({"type": "PlaybackFinished", "playback": {
+        "id": playback_id, "target_uri": f"channel:{CHANNEL['id']}", "state": "done"}})
+
+
+@pytest.fixture
+def ari() -> RecordingAri:
+    return RecordingAri()
+
+
+@pytest.fixture
+def session(ari: RecordingAri) -> CallSession:
+    return CallSession(ari, Channel.model_validate(CHANNEL), ["tollfree"], "1732.1")  # type: ignore[arg-type]
+
+
+async def settle() -> None:
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+async def test_play_returns_when_the_playback_finishes(session: CallSession,
+                                                      ari: RecordingAri) -> None:
+    playing = asyncio.create_task(session.play("sound:hello", "sound:number"))
+    await settle()
+    (playback_id,) = ari.playback_ids()
+    assert ari.requests[0][2]["media"] == "sound:hello,sound:number"
+    session.deliver(playback_finished(playback_id))
+    assert await playing is None
+
+
+async def test_a_key_during_a_prompt_stops_it_and_stays_buffered(
+    session: CallSession, ari: RecordingAri
+) -> None:
+    playing = asyncio.create_task(session.play("sound:menu"))
+    await settle()
+    session.deliver(event("ChannelDtmfReceived", digit="3", duration_ms=120))
+    assert await playing == "3"
+    (playback_id,) = ari.playback_ids()
+    assert ("DELETE", f"/playbacks/{playback_id}", None) in ari.requests
+    assert await session.read_digits(1, timeout=0.1) == "3"
+
+
+async def test_typed_ahead_keys_skip_the_next_prompt(session: CallSession,
+                                                     ari: RecordingAri) -> None:
+    session.deliver(event("ChannelDtmfReceived", digit="1"))
+    assert await session.play("sound:menu") == "1"
+    assert ari.requests == []
+
+
+async def test_read_digits_stops_at_the_terminator_and_on_a_pause(session: CallSession) -> None:
+    for digit in "12#9":
+        session.deliver(event("ChannelDtmfReceived", digit=digit))
+    assert await session.read_digits(5, timeout=0.1) == "12"
+    assert await session.read_digits(5, timeout=0.1, inter_digit_timeout=0.05) == "9"
+    assert await session.read_digits(5, timeout=0.05) == ""
+
+
+async def test_hangup_during_a_wait_raises_call_hung_up(session: CallSession) -> None:
+    reading = asyncio.create_task(session.read_digits(4, timeout=5))
+    await settle()
+    session.deliver(event("ChannelHangupRequest", cause=16))
+    with pytest.raises(CallHungUp):
+        await reading
+    assert session.hangup_cause == 16
+    with pytest.raises(CallHungUp):
+        await session.play("sound:hello")
+
+
+async def test_a_channel_gone_from_asterisk_counts_as_hung_up(
+    session: CallSession, ari: RecordingAri
+) -> None:
+    ari.gone = True
+    with pytest.raises(CallHungUp):
+        await session.answer()
+    assert session.hung_up
+
+
+async def test_answer_is_recorded_once(session: CallSession) -> None:
+    seen: list[Any] = []
+    session.on_answer = seen.append
+    await session.answer()
+    session.deliver(event("ChannelStateChange", channel={**CHANNEL, "state": "Up"}))
+    assert len(seen) == 1 and session.answered_at == seen[0]
+
+
+def test_malformed_dtmf_is_refused_where_events_enter() -> None:
+    from centralino.ari_events import MalformedEvent
+
+    with pytest.raises(MalformedEvent):
+        event("ChannelDtmfReceived", digit="12")
+    assert parse_event({"type": "ChannelVarset"}) is None

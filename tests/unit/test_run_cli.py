@@ -1,0 +1,35 @@
+"""``centralino run`` refuses to start, clearly, when it cannot work."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+
+
+def run_engine(env_overrides: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **env_overrides}
+    return subprocess.run([sys.executable, "-m", "centralino", "run", *args], env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_unreachable_database_at_start_is_a_clear_error_and_a_nonzero_exit() -> None:
+    result = run_engine({"CENTRALINO_DATABASE_URL": "postgresql+asyncpg://nobody@127.0.0.1:1/x"})
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "127.0.0.1:1" in result.stderr and "database" in result.stderr.lower()
+
+
+def test_taken_web_port_is_a_clear_error(tmp_path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = tmp_path / "c.yaml"
+        config.write_text(f"version: 1\nweb: {{port: {port}}}\n", encoding="utf-8")
+        result = run_engine({"CENTRALINO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/x.db"},
+                            "--config", str(config))
+    assert result.returncode == 1
+    assert f"127.0.0.1:{port}" in result.stderr and "web.port" in result.stderr
+    assert "Traceback" not in result.stderr
