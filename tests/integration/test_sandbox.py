@@ -103,7 +103,7 @@ async def test_ami_client_logs_in_to_asterisk_22(
         assert settings.success
         assert settings["AsteriskVersion"].startswith("22."), settings
         text = await client.command("dialplan show from-tollfree")
-        assert "800100100" in text and "Stasis(centralino,tollfree)" in text
+        assert "800100100" in text and "Stasis(centralino,tollfree,${CHANNEL(linkedid)})" in text
     finally:
         await client.close()
     assert not client.connected
