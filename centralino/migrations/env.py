@@ -15,12 +15,11 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import Connection
 
-import cti.models  # noqa: F401  (registers the tickets table)
-from centralino.calls import models as _calls  # noqa: F401  (registers the calls table)
-from centralino.db import Base, create_engine
+from centralino.db import create_engine
+from centralino.schema import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def _configure(connection: Connection) -> None:

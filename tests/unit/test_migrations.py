@@ -7,10 +7,13 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
 
-import cti.models  # noqa: F401  (registers the tickets table)
-from centralino.db import Base, create_engine, upgrade_database
+from centralino.db import alembic_config, create_engine, upgrade_database
+from centralino.schema import metadata
+
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 async def _inspect(url: str) -> tuple[set[str], str | None]:
@@ -29,7 +32,7 @@ async def test_upgrade_on_an_empty_database_creates_the_tables(database_url: str
     await upgrade_database(database_url)
     tables, version = await _inspect(database_url)
     assert {"calls", "tickets", "alembic_version"} <= tables
-    assert version == "0001"
+    assert version == HEAD
 
 
 async def test_upgrading_twice_changes_nothing_and_keeps_the_rows(database_url: str) -> None:
@@ -45,7 +48,7 @@ async def test_upgrading_twice_changes_nothing_and_keeps_the_rows(database_url: 
             assert (await conn.execute(text("SELECT count(*) FROM calls"))).scalar() == 1
     finally:
         await engine.dispose()
-    assert (await _inspect(database_url))[1] == "0001"
+    assert (await _inspect(database_url))[1] == HEAD
 
 
 async def test_the_migrations_match_the_models(database_url: str) -> None:
@@ -53,7 +56,7 @@ async def test_the_migrations_match_the_models(database_url: str) -> None:
 
     def differences(conn: Connection) -> list[object]:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
-        return list(compare_metadata(context, Base.metadata))
+        return list(compare_metadata(context, metadata))
 
     engine = create_engine(database_url)
     try:
