@@ -45,6 +45,14 @@ class Playback(_Model):
     state: str = ""
 
 
+class LiveRecording(_Model):
+    name: str
+    target_uri: str = ""
+    state: str = ""
+    duration: int | None = None
+    cause: str = ""
+
+
 class _Event(_Model):
     timestamp: datetime | None = None
     application: str = ""
@@ -96,15 +104,27 @@ class PlaybackFinished(_Event):
     playback: Playback
 
 
+class RecordingFinished(_Event):
+    type: Literal["RecordingFinished"]
+    recording: LiveRecording
+
+
+class RecordingFailed(_Event):
+    type: Literal["RecordingFailed"]
+    recording: LiveRecording
+
+
 AriEvent = Annotated[
     StasisStart | StasisEnd | ChannelStateChange | ChannelDtmfReceived | ChannelHangupRequest
-    | ChannelDestroyed | PlaybackStarted | PlaybackFinished,
+    | ChannelDestroyed | PlaybackStarted | PlaybackFinished | RecordingFinished
+    | RecordingFailed,
     Field(discriminator="type"),
 ]
 _ADAPTER: TypeAdapter[AriEvent] = TypeAdapter(AriEvent)
 KNOWN_TYPES = frozenset(
     ("StasisStart", "StasisEnd", "ChannelStateChange", "ChannelDtmfReceived",
-     "ChannelHangupRequest", "ChannelDestroyed", "PlaybackStarted", "PlaybackFinished")
+     "ChannelHangupRequest", "ChannelDestroyed", "PlaybackStarted", "PlaybackFinished",
+     "RecordingFinished", "RecordingFailed")
 )
 
 
@@ -125,6 +145,10 @@ def parse_event(raw: dict) -> AriEvent | None:
 def channel_id_of(event: AriEvent) -> str | None:
     """The channel an event is about (playbacks: the channel they target)."""
     if isinstance(event, PlaybackStarted | PlaybackFinished):
-        kind, _, target = event.playback.target_uri.partition(":")
-        return target if kind == "channel" else None
-    return event.channel.id
+        target_uri = event.playback.target_uri
+    elif isinstance(event, RecordingFinished | RecordingFailed):
+        target_uri = event.recording.target_uri
+    else:
+        return event.channel.id
+    kind, _, target = target_uri.partition(":")
+    return target if kind == "channel" else None

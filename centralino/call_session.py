@@ -11,6 +11,7 @@ import asyncio
 import uuid
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from centralino.ari import AriClient, AriRequestError
@@ -22,14 +23,35 @@ from centralino.ari_events import (
     ChannelHangupRequest,
     ChannelStateChange,
     PlaybackFinished,
+    RecordingFailed,
+    RecordingFinished,
     StasisEnd,
 )
 
 DTMF_KEYS = frozenset("0123456789*#")
 
 
+def digit_sounds(digits: str) -> list[str]:
+    """``digits`` as media to read them out one by one (``sound:digits/4``, ...).
+
+    Not ARI's ``digits:`` scheme: Asterisk cannot stop that playback, so neither a key nor a
+    hand-off to the dialplan could cut it short.
+    """
+    return [f"sound:digits/{digit}" for digit in digits]
+
+
 class CallHungUp(Exception):
     """The caller (or Asterisk) ended the call."""
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A finished recording, stored by Asterisk under ``name`` (ARI stored recordings)."""
+
+    name: str
+    succeeded: bool
+    duration: int | None
+    cause: str = ""
 
 
 class CallSession:
@@ -46,8 +68,11 @@ class CallSession:
         self.hangup_cause: int | None = None
         self._digits: deque[str] = deque()
         self._finished_playbacks: set[str] = set()
+        self._finished_recordings: dict[str, RecordingFinished | RecordingFailed] = {}
         self._wakeup = asyncio.Event()
-        self._left_stasis = False
+        self.language = channel.language
+        self.left_stasis = False
+        self._playing: str | None = None  # the playback a script waits for, if any
         self.on_answer: Callable[[datetime], None] | None = None
 
     @property
@@ -71,17 +96,24 @@ class CallSession:
                 self._digits.append(event.digit)
         elif isinstance(event, PlaybackFinished):
             self._finished_playbacks.add(event.playback.id)
+        elif isinstance(event, RecordingFinished | RecordingFailed):
+            self._finished_recordings[event.recording.name] = event
         elif isinstance(event, ChannelStateChange):
             if event.channel.state == "Up":
                 self._mark_answered(event.timestamp)
-        elif isinstance(event, ChannelHangupRequest | ChannelDestroyed | StasisEnd):
-            if isinstance(event, ChannelHangupRequest | ChannelDestroyed):
-                self.hangup_cause = event.cause
-            if self.ended_at is None:
-                self.ended_at = event.timestamp or datetime.now(UTC)
+        elif isinstance(event, ChannelHangupRequest | ChannelDestroyed):
+            self.hangup_cause = event.cause
+            self._mark_ended(event.timestamp)
+        elif isinstance(event, StasisEnd):
+            if not self.left_stasis:  # handed to the dialplan, the call goes on there
+                self._mark_ended(event.timestamp)
         else:
             return
         self._wakeup.set()
+
+    def _mark_ended(self, at: datetime | None) -> None:
+        if self.ended_at is None:
+            self.ended_at = at or datetime.now(UTC)
 
     def _mark_answered(self, at: datetime | None) -> None:
         if self.answered_at is None:
@@ -96,7 +128,7 @@ class CallSession:
         self._mark_answered(None)
 
     async def play(self, *media: str, interruptible: bool = True) -> str | None:
-        """Play media URIs (``sound:x``, ``digits:123``) in order; return the key that cut it short.
+        """Play media URIs (``sound:x``) in order; return the key that cut it short.
 
         With ``interruptible`` a key already typed ahead skips the prompt, and a key pressed
         during it stops it; the key stays buffered for :meth:`read_digits`.
@@ -104,10 +136,14 @@ class CallSession:
         if interruptible and self._digits:
             return self._digits[0]
         playback_id = uuid.uuid4().hex
-        await self._post(f"/channels/{self.id}/play",
-                         {"media": ",".join(media), "playbackId": playback_id})
-        await self._wait(lambda: playback_id in self._finished_playbacks
-                         or (interruptible and bool(self._digits)), None)
+        self._playing = playback_id
+        try:
+            await self._post(f"/channels/{self.id}/play",
+                             {"media": ",".join(media), "playbackId": playback_id})
+            await self._wait(lambda: playback_id in self._finished_playbacks
+                             or (interruptible and bool(self._digits)), None)
+        finally:
+            self._playing = None
         if playback_id in self._finished_playbacks:
             self._finished_playbacks.discard(playback_id)
             return None
@@ -116,7 +152,7 @@ class CallSession:
 
     async def say_digits(self, digits: str, interruptible: bool = False) -> str | None:
         """Read ``digits`` out one by one in the channel's language."""
-        return await self.play(f"digits:{digits}", interruptible=interruptible)
+        return await self.play(*digit_sounds(digits), interruptible=interruptible)
 
     async def read_digits(self, max_digits: int, timeout: float, inter_digit_timeout: float = 3.0,
                           terminator: str = "#") -> str:
@@ -137,9 +173,35 @@ class CallSession:
             wait = inter_digit_timeout
         return collected
 
+    async def record(self, name: str, max_seconds: int, max_silence_seconds: int = 5,
+                     terminate_on: str = "#", beep: bool = True) -> Recording:
+        """Record the caller into Asterisk's stored recording ``name`` (WAV); wait for its end.
+
+        It ends on ``terminate_on``, after ``max_silence_seconds`` of silence, after
+        ``max_seconds``, or when the caller hangs up (then :class:`CallHungUp` is raised; the
+        file stays in Asterisk's recordings).
+        """
+        await self._post(f"/channels/{self.id}/record", {
+            "name": name, "format": "wav", "maxDurationSeconds": max_seconds,
+            "maxSilenceSeconds": max_silence_seconds, "ifExists": "overwrite",
+            "beep": "true" if beep else "false", "terminateOn": terminate_on})
+        await self._wait(lambda: name in self._finished_recordings, None)
+        event = self._finished_recordings.pop(name)
+        return Recording(name, isinstance(event, RecordingFinished), event.recording.duration,
+                         event.recording.cause)
+
+    async def set_variable(self, name: str, value: str) -> None:
+        """Set a channel variable (or a function such as ``CHANNEL(language)``)."""
+        await self._post(f"/channels/{self.id}/variable", {"variable": name, "value": value})
+
+    async def set_language(self, language: str) -> None:
+        """Switch the language Asterisk picks sounds and digits in."""
+        await self.set_variable("CHANNEL(language)", language)
+        self.language = language
+
     async def hangup(self, reason: str = "normal") -> None:
         """Hang up, unless the caller already did or the call went on in the dialplan."""
-        if self.hung_up or self._left_stasis:
+        if self.hung_up or self.left_stasis:
             return
         try:
             await self._ari.request("DELETE", f"/channels/{self.id}", params={"reason": reason})
@@ -148,11 +210,27 @@ class CallSession:
                 raise
 
     async def continue_in_dialplan(self, context: str, extension: str = "s",
-                                   priority: int = 1) -> None:
-        """Leave the Stasis app and go on in the dialplan at ``context,extension,priority``."""
-        await self._post(f"/channels/{self.id}/continue",
-                         {"context": context, "extension": extension, "priority": priority})
-        self._left_stasis = True
+                                   priority: int = 1, follow: bool = True) -> None:
+        """Leave the Stasis app and go on in the dialplan at ``context,extension,priority``.
+
+        With ``follow`` the app stays subscribed to the channel and the session lasts until
+        the call ends (a queue, a transfer); without it the session ends here (a fallback).
+        """
+        if self._playing is not None:  # Asterisk would continue only after it ends
+            await self._stop_playback(self._playing)
+        if not follow:
+            await self._post(f"/channels/{self.id}/continue",
+                             {"context": context, "extension": extension, "priority": priority})
+            return
+        await self._post(f"/applications/{self._ari.app}/subscription",
+                         {"eventSource": f"channel:{self.id}"})
+        self.left_stasis = True
+        try:
+            await self._post(f"/channels/{self.id}/continue",
+                             {"context": context, "extension": extension, "priority": priority})
+        except BaseException:
+            self.left_stasis = False
+            raise
 
     async def wait_for_hangup(self, timeout: float | None = None) -> bool:
         """Wait until the channel is gone; ``False`` on timeout."""

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from config.loader import ConfigError, load_settings
+from config.loader import ConfigError, ConfigProblem, load_settings
 from config.settings import Settings
 
 ConfigOption = Annotated[
@@ -30,9 +30,14 @@ def settings_or_exit(path: Path | None) -> Settings:
     try:
         return load_settings(path)
     except ConfigError as exc:
-        for problem in exc.problems:
-            err_console.print(f"[red]config error[/red] {problem}", highlight=False, soft_wrap=True)
+        report_problems(exc.problems)
         raise typer.Exit(2) from None
+
+
+def report_problems(problems: Sequence[ConfigProblem]) -> None:
+    """One ``config error`` line per problem, on stderr."""
+    for problem in problems:
+        err_console.print(f"[red]config error[/red] {problem}", highlight=False, soft_wrap=True)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

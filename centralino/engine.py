@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 import structlog
 import uvicorn
@@ -26,10 +28,18 @@ from centralino.health import ComponentHealth, HealthReport
 from centralino.loop_lag import watch_loop_lag
 from centralino.stasis import StasisDispatcher
 from centralino.web import create_web_app
+from config.loader import ConfigError
 from config.secrets import Secrets
 from config.settings import Settings
 from cti.desk import TicketDesk
-from ivr.welcome import WelcomeScript
+from ivr.hours import CenterStatus
+from ivr.hours_http import hours_router
+from ivr.hours_service import HoursService
+from ivr.locations import media_dirs, sounds_location
+from ivr.plan import MenuPlan, MenuPlans
+from ivr.prompts import PromptStore
+from ivr.reload_http import reload_router
+from ivr.runner import IvrScript
 
 log = structlog.get_logger(__name__)
 
@@ -67,24 +77,59 @@ def bind_listener(host: str, port: int) -> socket.socket:
 class Engine:
     """Everything ``centralino run`` starts, wired together."""
 
-    def __init__(self, settings: Settings, secrets: Secrets) -> None:
+    def __init__(self, settings: Settings, secrets: Secrets,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        """``clock`` says the time for office hours (tests inject one)."""
         self.settings = settings
         self._db = create_engine(settings.database_url)
         self.sessions = sessions = session_factory(self._db)
         self.bus = EventBus()
         metrics.follow_bus(self.bus)
-        self.tickets = TicketDesk(sessions, self.bus)
+        self.tickets = TicketDesk(sessions, self.bus, secrets.pin_key)
+        self.menus = MenuPlans(settings.ivr.menu_file, PromptStore(*media_dirs(settings)),
+                               sounds_location(settings))
+        self._clock = clock
+        self._background: set[asyncio.Task[None]] = set()
+        self.hours: HoursService | None = None
         self.ari = AriClient(settings.asterisk, secrets.ari_password, self._on_ari_event)
         self.dispatcher = StasisDispatcher(
             self.ari, self.bus, DatabaseCallLog(sessions),
-            scripts={"tollfree": WelcomeScript(settings.prompts, self.tickets.open_for_call)},
+            scripts={"tollfree": IvrScript(self.menus, self.tickets, self._center_status)},
         )
         self.ami = AmiClient(settings.asterisk, secrets.ami_secret)
         metrics.ACTIVE_CALLS.set_function(lambda: self.dispatcher.active_calls)
-        web = create_web_app(self.health)
-        self._web = _EmbeddedServer(uvicorn.Config(
-            web, host=settings.web.host, port=settings.web.port, log_config=None,
+
+    def _center_status(self) -> CenterStatus:
+        assert self.hours is not None, "the engine is not running"
+        return self.hours.status()
+
+    async def reload_menu(self) -> MenuPlan:
+        """Load the menu file again; calls in progress keep the plan they started with.
+
+        Raises ConfigError (the old menu stays) if the new file has errors.
+        """
+        plan = await self.menus.reload()
+        if self.hours is not None:
+            self.hours.office_hours = plan.office_hours
+        log.info("ivr.menu_reloaded", file=str(plan.source), nodes=len(plan.menu.nodes))
+        return plan
+
+    def _web_server(self, hours: HoursService) -> _EmbeddedServer:
+        web = create_web_app(self.health, [hours_router(hours), reload_router(self.reload_menu)])
+        return _EmbeddedServer(uvicorn.Config(
+            web, host=self.settings.web.host, port=self.settings.web.port, log_config=None,
             lifespan="off", access_log=False))
+
+    def _reload_on_signal(self) -> None:
+        async def reload() -> None:
+            try:
+                await self.reload_menu()
+            except ConfigError as exc:
+                log.error("ivr.menu_reload_refused", problems=[str(p) for p in exc.problems])
+
+        task = asyncio.create_task(reload(), name="menu-reload")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _on_ari_event(self, event: dict) -> None:
         self.dispatcher.handle_event(event)
@@ -104,13 +149,24 @@ class Engine:
         )
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Run until ``stop`` is set. Raises DatabaseUnavailable if the database cannot be used."""
+        """Run until ``stop`` is set.
+
+        Raises DatabaseUnavailable if the database cannot be used, ConfigError if the menu file
+        has errors, WebPortUnavailable if the web address is taken.
+        """
         await check_database(self._db)
         await upgrade_database(self.settings.database_url)
+        plan = await self.menus.reload()
+        self.hours = hours = HoursService(plan.office_hours, self.sessions, clock=self._clock)
+        await hours.start()
         listener = bind_listener(self.settings.web.host, self.settings.web.port)
+        server = self._web_server(hours)
         await self.ami.start()
         await self.ari.start()
-        web_task = asyncio.create_task(self._web.serve(sockets=[listener]), name="web")
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
+            loop.add_signal_handler(signal.SIGHUP, self._reload_on_signal)
+        web_task = asyncio.create_task(server.serve(sockets=[listener]), name="web")
         lag_task = asyncio.create_task(watch_loop_lag(), name="loop-lag")
         log.info("engine.started", web=f"http://{self.settings.web.host}:{self.settings.web.port}",
                  asterisk=self.settings.asterisk.host)
@@ -124,7 +180,8 @@ class Engine:
             await self.dispatcher.stop()
             await self.ari.close()
             await self.ami.close()
-            self._web.should_exit = True
+            await hours.stop()
+            server.should_exit = True
             lag_task.cancel()
             await asyncio.gather(web_task, lag_task, return_exceptions=True)
             await self._db.dispose()

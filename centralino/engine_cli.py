@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
+import urllib.error
+import urllib.request
 from typing import Annotated
 
 import typer
 
-from centralino.cli_support import ConfigOption, fail, settings_or_exit
+from centralino.cli_support import (
+    ConfigOption,
+    err_console,
+    fail,
+    report_problems,
+    settings_or_exit,
+)
 from centralino.db import DatabaseUnavailable, upgrade_database
 from centralino.engine import Engine, WebPortUnavailable
 from centralino.logs import configure_logging
 from centralino.sandbox import process as sandbox
+from config.loader import ConfigError
 from config.secrets import load_secrets
 from config.settings import Settings
 
@@ -37,6 +47,9 @@ def run(
         raise fail(str(exc)) from None
     except WebPortUnavailable as exc:
         raise fail(str(exc)) from None
+    except ConfigError as exc:
+        report_problems(exc.problems)
+        raise typer.Exit(2) from None
     finally:
         if started_sandbox:
             sandbox.down(settings)
@@ -62,6 +75,29 @@ def db_upgrade(config: ConfigOption = None) -> None:
     typer.echo("database schema is up to date")
 
 
+def reload(config: ConfigOption = None) -> None:
+    """Make the running engine load its menu file again (like SIGHUP); calls in progress keep
+    the menu they started with. A file with errors is refused and the old menu stays."""
+    settings = settings_or_exit(config)
+    url = f"http://{settings.web.host}:{settings.web.port}/api/ivr/reload"
+    request = urllib.request.Request(url, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            body = json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        if exc.code != 422:
+            raise fail(f"the engine at {url} answered {exc.code}") from None
+        for problem in json.loads(exc.read()).get("errors", []):
+            err_console.print(f"[red]config error[/red] {problem}", highlight=False,
+                              soft_wrap=True)
+        err_console.print("menu not reloaded: the engine keeps the menu it had")
+        raise typer.Exit(2) from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise fail(f"no engine answers at {url}: {getattr(exc, 'reason', exc)}") from None
+    typer.echo(f"menu reloaded: {body['file']} ({body['nodes']} nodes)")
+
+
 def register(app: typer.Typer) -> None:
     app.command()(run)
+    app.command()(reload)
     app.add_typer(db_app, name="db")

@@ -17,9 +17,13 @@ AMI_EVENTS = Counter("centralino_ami_events_total", "AMI events received", ["eve
 ARI_EVENTS = Counter("centralino_ari_events_total", "ARI events received", ["type"])
 AMI_RECONNECTS = Counter("centralino_ami_reconnects_total", "AMI connection attempts after a loss")
 ARI_RECONNECTS = Counter("centralino_ari_reconnects_total", "ARI connection attempts after a loss")
+IVR_OUTCOMES = Counter("centralino_ivr_outcomes_total", "Calls that left the IVR, by how",
+                       ["outcome"])
 DB_UP = Gauge("centralino_database_up", "1 while the database answers")
 EVENT_LOOP_LAG = Histogram("centralino_event_loop_lag_seconds", "Event-loop scheduling lag",
                            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0))
+EVENT_LOOP_LAG_MAX = Gauge("centralino_event_loop_lag_max_seconds",
+                           "Largest event-loop scheduling lag seen since the engine started")
 
 
 def follow_bus(bus: EventBus) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import cti.models  # noqa: F401
+import ivr.models  # noqa: F401
 from centralino.calls import models as _calls  # noqa: F401
 from centralino.db import Base
 

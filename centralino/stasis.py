@@ -8,7 +8,7 @@ its own, with the call's linkedid bound to every log line it writes.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -18,6 +18,7 @@ from centralino import events
 from centralino.ari import AriClient, AriError
 from centralino.ari_events import (
     Channel,
+    ChannelDestroyed,
     MalformedEvent,
     StasisEnd,
     StasisStart,
@@ -42,6 +43,7 @@ class CallLog(Protocol):
     async def answered(self, session: CallSession) -> None: ...
     async def ended(self, session: CallSession, disposition: str) -> None: ...
     async def close_orphans(self, active_linkedids: set[str]) -> int: ...
+    async def open_linkedids(self) -> set[str]: ...
 
 
 class StasisDispatcher:
@@ -55,7 +57,7 @@ class StasisDispatcher:
         self._scripts = scripts
         self._end_grace = end_grace
         self._sessions: dict[str, CallSession] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: dict[asyncio.Task[None], CallSession] = {}
         self._accepting = True
         ari.add_connect_hook(self.reconcile)
 
@@ -81,7 +83,8 @@ class StasisDispatcher:
         session = self._sessions.get(channel_id) if channel_id else None
         if session is not None:
             session.deliver(event)
-            if isinstance(event, StasisEnd):
+            if isinstance(event, ChannelDestroyed) or (
+                    isinstance(event, StasisEnd) and not session.left_stasis):
                 self._sessions.pop(session.id, None)
 
     def _start(self, channel: Channel, args: list[str]) -> None:
@@ -90,9 +93,12 @@ class StasisDispatcher:
         linkedid = args[1] if len(args) > 1 and args[1] else channel.id
         session = CallSession(self._ari, channel, args, linkedid)
         self._sessions[channel.id] = session
-        task = asyncio.create_task(self._run(session), name=f"call-{channel.id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(session, self._run(session))
+
+    def _spawn(self, session: CallSession, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work, name=f"call-{session.id}")
+        self._tasks[task] = session
+        task.add_done_callback(lambda done: self._tasks.pop(done, None))
 
     # -- one call's life ------------------------------------------------------------------------
 
@@ -118,11 +124,16 @@ class StasisDispatcher:
                 self._answered(session, session.answered_at)
             await script(session)
             await session.hangup()
-            await session.wait_for_hangup(self._end_grace)
+            # A call handed to the dialplan (queue, transfer) ends when its channel does.
+            await session.wait_for_hangup(None if session.left_stasis else self._end_grace)
             disposition = "answered" if session.answered_at else "abandoned"
         except CallHungUp:
             disposition = "answered" if session.answered_at else "abandoned"
         except asyncio.CancelledError:
+            if session.left_stasis and not session.hung_up:
+                # Alive in the dialplan: the next engine follows it again (reconcile).
+                self._sessions.pop(session.id, None)
+                raise
             disposition = "lost"
             raise
         except Exception:
@@ -136,9 +147,7 @@ class StasisDispatcher:
 
     def _answered(self, session: CallSession, at: datetime) -> None:
         self._bus.publish(events.CallAnswered(session.linkedid, at))
-        task = asyncio.create_task(self._call_log.answered(session))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(session, self._call_log.answered(session))
 
     async def _record_end(self, session: CallSession, disposition: str) -> None:
         try:
@@ -151,7 +160,7 @@ class StasisDispatcher:
 
     async def _send_to_fallback(self, session: CallSession) -> None:
         try:
-            await session.continue_in_dialplan(FALLBACK_CONTEXT)
+            await session.continue_in_dialplan(FALLBACK_CONTEXT, follow=False)
         except (CallHungUp, AriError) as exc:
             log.info("call.fallback_failed", error=str(exc))
 
@@ -170,17 +179,48 @@ class StasisDispatcher:
         for channel_id, session in list(self._sessions.items()):
             if channel_id not in present:
                 log.warning("call.vanished", linkedid=session.linkedid)
-                session.ended_at = session.ended_at or datetime.now(UTC)
-                session.deliver(StasisEnd(type="StasisEnd", channel=session.channel))
+                session.deliver(ChannelDestroyed(type="ChannelDestroyed",
+                                                 channel=session.channel))
+        open_calls = await self._call_log.open_linkedids()
         for item in channels:
+            if item["id"] in self._sessions:
+                continue
             adopted = self._adoptable(item)
-            if adopted is not None and item["id"] not in self._sessions:
+            if adopted is not None:
                 log.info("call.adopted", channel=item.get("name"))
                 self._start(*adopted)
+            elif item["id"] in open_calls:  # a call of ours waiting in the dialplan (queue)
+                self._follow(item)
         active = {session.linkedid for session in self._sessions.values()}
         closed = await self._call_log.close_orphans(active)
         if closed:
             log.warning("calls.closed_orphans", count=closed)
+
+    def _follow(self, item: dict[str, Any]) -> None:
+        """Watch a call that an earlier engine handed to the dialplan, to record its end."""
+        try:
+            channel = Channel.model_validate(item)
+        except ValueError:
+            return
+        session = CallSession(self._ari, channel, [], channel.id)
+        session.left_stasis = True
+        self._sessions[channel.id] = session
+        self._spawn(session, self._follow_until_hangup(session))
+
+    async def _follow_until_hangup(self, session: CallSession) -> None:
+        structlog.contextvars.bind_contextvars(linkedid=session.linkedid)
+        try:
+            await self._ari.request("POST", f"/applications/{self._ari.app}/subscription",
+                                    params={"eventSource": f"channel:{session.id}"})
+            await session.wait_for_hangup(None)
+        except AriError as exc:  # gone between the listing and the subscription
+            log.info("call.follow_failed", error=str(exc))
+        except asyncio.CancelledError:
+            self._sessions.pop(session.id, None)
+            raise
+        self._sessions.pop(session.id, None)
+        session.ended_at = session.ended_at or datetime.now(UTC)
+        await asyncio.shield(self._record_end(session, "answered"))
 
     def _adoptable(self, item: dict[str, Any]) -> tuple[Channel, list[str]] | None:
         dialplan = item.get("dialplan") or {}
@@ -198,7 +238,11 @@ class StasisDispatcher:
         """Refuse new calls, hand live ones to the dialplan fallback, wait for their rows."""
         self._accepting = False
         for session in list(self._sessions.values()):
-            await self._send_to_fallback(session)
+            if not session.left_stasis:
+                await self._send_to_fallback(session)
+        for task, session in list(self._tasks.items()):
+            if session.left_stasis and not session.hung_up:  # the next engine follows it
+                task.cancel()
         if self._tasks:
             _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
             for task in pending:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import REGISTRY
 from prometheus_client.exposition import choose_encoder
@@ -12,8 +12,12 @@ from prometheus_client.exposition import choose_encoder
 from centralino.health import HealthReport
 
 
-def create_web_app(health: Callable[[], Awaitable[HealthReport]]) -> FastAPI:
+def create_web_app(health: Callable[[], Awaitable[HealthReport]],
+                   routers: Sequence[APIRouter] = ()) -> FastAPI:
+    """The engine's web app: ``/health``, ``/metrics`` and the domain packages' routers."""
     app = FastAPI(title="Centralino", docs_url="/api/docs", redoc_url=None)
+    for router in routers:
+        app.include_router(router)
 
     @app.get("/health")
     async def get_health() -> JSONResponse:

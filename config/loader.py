@@ -1,14 +1,18 @@
-"""Load settings from a YAML file (or the embedded defaults) and report every problem at once."""
+"""Load YAML files into pydantic models and report every problem at once, with its line.
+
+Used for the settings (:func:`load_settings`) and the menu file (:func:`load_yaml_model`).
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from config.settings import Settings
 
@@ -25,10 +29,12 @@ class ConfigProblem:
     key_path: str
     line: int | None
     message: str
+    hint: str | None = None
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.key_path or '(top level)'}: {self.message}"
+        text = f"{where}: {self.key_path or '(top level)'}: {self.message}"
+        return f"{text} (fix: {self.hint})" if self.hint else text
 
 
 class ConfigError(Exception):
@@ -46,14 +52,50 @@ def load_settings(path: Path | None = None) -> Settings:
     """
     if path is None:
         path = Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
-    name = str(path)
-    data, lines = _read_yaml(path)
+    overrides = {}
     if os.environ.get(DATABASE_URL_ENV):
-        data["database_url"] = os.environ[DATABASE_URL_ENV]
+        overrides["database_url"] = os.environ[DATABASE_URL_ENV]
+    settings = load_yaml_model(path, Settings, overrides)
+    ivr = settings.ivr
+    # Relative paths are relative to the settings file, not the working directory.
+    located = {name: path.parent / value.expanduser()
+               for name, value in (("menu_file", ivr.menu_file), ("media_dir", ivr.media_dir),
+                                   ("sounds_dir", ivr.sounds_dir)) if value is not None}
+    return settings.model_copy(update={"ivr": ivr.model_copy(update=located)})
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_yaml_model(path: Path, model: type[M], overrides: dict[str, Any] | None = None) -> M:
+    """Read the YAML file ``path`` into ``model``; :class:`ConfigError` lists every problem."""
+    yaml_file = read_yaml(path)
+    data = {**yaml_file.data, **(overrides or {})}
     try:
-        return Settings.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError([_problem(name, error, lines) for error in exc.errors()]) from None
+        raise ConfigError([_problem(str(path), error, yaml_file) for error in exc.errors()]
+                          ) from None
+
+
+@dataclass(frozen=True)
+class YamlFile:
+    """A parsed YAML mapping and the line of every key path in it."""
+
+    path: Path
+    data: dict[str, Any]
+    lines: dict[tuple[str, ...], int]
+
+    def line_of(self, *key_path: str) -> int | None:
+        """The line of ``key_path``, or of its nearest parent that has one."""
+        return next((self.lines[key_path[:n]] for n in range(len(key_path), 0, -1)
+                     if key_path[:n] in self.lines), None)
+
+
+def read_yaml(path: Path) -> YamlFile:
+    """Parse ``path``; unreadable files, bad YAML and duplicate keys are :class:`ConfigError`."""
+    data, lines = _read_yaml(path)
+    return YamlFile(path, data, lines)
 
 
 def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], int]]:
@@ -71,31 +113,42 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], int]]:
         raise ConfigError([ConfigProblem(str(path), "", line, f"not valid YAML: {exc}")]) from None
     if data is None:
         return {}, {}
+    data = _string_keys(data)
     if not isinstance(data, dict):
         raise ConfigError([ConfigProblem(str(path), "", 1, "expected a mapping of settings")])
     lines: dict[tuple[str, ...], int] = {}
-    _index_lines(node, (), lines)
+    duplicates: list[ConfigProblem] = []
+    _index_lines(node, (), lines, lambda key_path, line, first: duplicates.append(ConfigProblem(
+        str(path), ".".join(key_path), line,
+        f"duplicate key: also on line {first}, and only one of them would count",
+        "remove or rename one of them")))
+    if duplicates:
+        raise ConfigError(duplicates)
     return data, lines
 
 
 def _index_lines(node: yaml.Node | None, prefix: tuple[str, ...],
-                 lines: dict[tuple[str, ...], int]) -> None:
+                 lines: dict[tuple[str, ...], int],
+                 on_duplicate: Callable[[tuple[str, ...], int, int], None]) -> None:
     """Map every key path of a composed YAML document to its 1-based line number."""
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             path = (*prefix, str(key_node.value))
-            lines[path] = key_node.start_mark.line + 1
-            _index_lines(value_node, path, lines)
+            line = key_node.start_mark.line + 1
+            if path in lines:
+                on_duplicate(path, line, lines[path])
+            lines[path] = line
+            _index_lines(value_node, path, lines, on_duplicate)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             path = (*prefix, str(index))
             lines[path] = item.start_mark.line + 1
-            _index_lines(item, path, lines)
+            _index_lines(item, path, lines, on_duplicate)
 
 
-def _problem(file: str, error: Any, lines: dict[tuple[str, ...], int]) -> ConfigProblem:
-    loc = tuple(str(part) for part in error["loc"])
-    line = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), None)
+def _problem(file: str, error: Any, yaml_file: YamlFile) -> ConfigProblem:
+    loc = _key_path(error["loc"], yaml_file.data)
+    line = yaml_file.line_of(*loc)
     kind = error["type"]
     if kind == "extra_forbidden":
         message = "unknown key (check the spelling; see the configuration reference in README.md)"
@@ -104,3 +157,29 @@ def _problem(file: str, error: Any, lines: dict[tuple[str, ...], int]) -> Config
     else:
         message = f"{error['msg']} (got {error.get('input')!r})"
     return ConfigProblem(file, ".".join(loc), line, message)
+
+
+def _key_path(loc: tuple[Any, ...], data: Any) -> tuple[str, ...]:
+    """pydantic's error location as the file's key path, without union tags ("menu", ...).
+
+    The part that names a missing or unknown key is kept even though it is not in the data.
+    """
+    path: list[str] = []
+    for index, part in enumerate(loc):
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        elif index < len(loc) - 1:
+            continue  # a union tag pydantic inserted
+        path.append(str(part))
+    return tuple(path)
+
+
+def _string_keys(value: Any) -> Any:
+    """YAML reads ``1:`` as the integer 1; every key of ours is a string (DTMF keys too)."""
+    if isinstance(value, dict):
+        return {str(k): _string_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_string_keys(v) for v in value]
+    return value

@@ -10,11 +10,10 @@ from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 Seconds = Annotated[float, Field(gt=0)]
-SoundName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_/-]+$")]
 
 
 class _Strict(BaseModel):
@@ -89,12 +88,10 @@ class SeatSettings(_Strict):
 
 
 class PromptSettings(_Strict):
-    """Prompts of the welcome slice: Asterisk sound names, played in the call's language."""
+    """Asterisk's own language: what it plays while the engine is away (the IVR's language is
+    the menu file's first one, set on every call the engine takes)."""
 
     language: str = Field(default="it", pattern=r"^[a-z]{2}$")
-    welcome: list[SoundName] = ["hello"]
-    ticket_number: list[SoundName] = ["your", "number"]
-    goodbye: list[SoundName] = ["goodbye"]
 
 
 class SandboxSettings(_Strict):
@@ -103,6 +100,27 @@ class SandboxSettings(_Strict):
     root: Path = Path("~/.cache/centralino/asterisk-root")
     instance: str = Field(default="default", pattern=r"^[a-z0-9_-]+$")
     boot_timeout: Seconds = 60.0
+
+
+class IvrSettings(_Strict):
+    """The toll-free IVR: its menu file and where prompt audio goes."""
+
+    # Relative paths are relative to the settings file.
+    menu_file: Path = Path(__file__).with_name("menus") / "tollfree.yaml"
+    # Where the engine writes rendered prompts (TTS, recorded files), and the same directory as
+    # Asterisk sees it. Unset: the sandbox's media directory. Set both for another Asterisk
+    # (a shared directory, e.g. NFS).
+    media_dir: Path | None = None
+    asterisk_media_dir: str | None = None
+    # Asterisk's sounds directory, for `config check` (unset: the sandbox's).
+    sounds_dir: Path | None = None
+
+    @model_validator(mode="after")
+    def _both_media_dirs(self) -> IvrSettings:
+        if (self.media_dir is None) != (self.asterisk_media_dir is None):
+            raise ValueError("set both media_dir and asterisk_media_dir (the same directory "
+                             "as the engine and as Asterisk see it), or neither for the sandbox")
+        return self
 
 
 class LoggingSettings(_Strict):
@@ -121,6 +139,7 @@ class Settings(_Strict):
     seats: SeatSettings = SeatSettings()
     prompts: PromptSettings = PromptSettings()
     sandbox: SandboxSettings = SandboxSettings()
+    ivr: IvrSettings = IvrSettings()
     logging: LoggingSettings = LoggingSettings()
 
     @field_validator("database_url")

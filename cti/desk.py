@@ -1,4 +1,7 @@
-"""The ticket desk the call scripts use: opens a call's ticket and announces it on the bus."""
+"""The ticket desk the call scripts use: a call's ticket, its IVR trace, status look-ups, PINs.
+
+Each method is one short unit of work on its own database session; events go on the bus.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +9,49 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from centralino import events
 from centralino.bus import EventBus
-from cti.tickets import open_ticket_for_call, ticket_for_call
+from cti.contacts import contact_by_pin
+from cti.models import Ticket
+from cti.tickets import (
+    IvrTrace,
+    get_ticket,
+    open_ticket_for_call,
+    save_ivr_trace,
+    ticket_for_call,
+)
+from cti.tracking import is_valid_tracking_code
 
 
 class TicketDesk:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], bus: EventBus) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], bus: EventBus,
+                 pin_key: str) -> None:
         self._sessions = sessions
         self._bus = bus
+        self._pin_key = pin_key
 
-    async def open_for_call(self, linkedid: str) -> str:
-        """Open (or find) the ticket of call ``linkedid``; return its tracking code."""
+    async def open_for_call(self, linkedid: str) -> Ticket:
+        """Open (or find, after a retry or a restart) the one ticket of call ``linkedid``."""
         async with self._sessions() as session:
             existing = await ticket_for_call(session, linkedid)
             if existing is not None:
-                return existing.tracking_code
-            code = (await open_ticket_for_call(session, linkedid)).tracking_code
-        self._bus.publish(events.TicketOpened(linkedid, code))
-        return code
+                return existing
+            ticket = await open_ticket_for_call(session, linkedid)
+        self._bus.publish(events.TicketOpened(linkedid, ticket.tracking_code))
+        return ticket
+
+    async def save_trace(self, linkedid: str, trace: IvrTrace) -> None:
+        async with self._sessions() as session:
+            await save_ivr_trace(session, linkedid, trace)
+
+    async def status_of(self, tracking_code: str) -> str | None:
+        """The status of the ticket with ``tracking_code``; None if no such (valid) code."""
+        if not is_valid_tracking_code(tracking_code):
+            return None
+        async with self._sessions() as session:
+            ticket = await get_ticket(session, tracking_code)
+        return ticket.status if ticket is not None else None
+
+    async def contact_for_pin(self, pin: str) -> int | None:
+        """The id of the contact whose PIN is ``pin``, if any."""
+        async with self._sessions() as session:
+            contact = await contact_by_pin(session, pin, self._pin_key)
+        return contact.id if contact is not None else None

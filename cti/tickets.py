@@ -8,14 +8,15 @@ and commit their own unit of work. A call has exactly one ticket, whoever asks f
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from centralino.calls.models import Call
 from centralino.calls.service import CallNotFound
-from centralino.db import insert_unless_duplicate
+from centralino.db import insert_unless_duplicate, utcnow
 from cti.models import Ticket, TicketChannel, TicketStatus
 from cti.tracking import new_tracking_code
 
@@ -78,3 +79,26 @@ async def list_tickets(session: AsyncSession, limit: int = 50) -> list[Ticket]:
         select(Ticket).options(joinedload(Ticket.call))
         .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit))
     return list(result.scalars().all())
+
+
+@dataclass(frozen=True)
+class IvrTrace:
+    """What the IVR learned about a call, saved on its ticket as a whole (idempotent)."""
+
+    dtmf_path: str
+    ivr_nodes: list[dict[str, str]]
+    ivr_outcome: str | None
+    classification: str | None
+    language: str | None
+    contact_id: int | None
+
+
+async def save_ivr_trace(session: AsyncSession, linkedid: str, trace: IvrTrace) -> None:
+    """Write ``trace`` on the ticket of call ``linkedid`` (the last write wins)."""
+    await session.execute(
+        update(Ticket).where(Ticket.call_linkedid == linkedid)
+        .values(dtmf_path=trace.dtmf_path[:255], ivr_nodes=trace.ivr_nodes,
+                ivr_outcome=trace.ivr_outcome, classification=trace.classification,
+                language=trace.language, contact_id=trace.contact_id, updated_at=utcnow())
+        .execution_options(synchronize_session=False))
+    await session.commit()

@@ -33,6 +33,10 @@ class DatabaseCallLog:
             await service.record_call_ended(session, call.linkedid,
                                             call.ended_at or datetime.now(UTC), disposition)
 
+    async def open_linkedids(self) -> set[str]:
+        async with self._sessions() as session:
+            return await service.open_call_linkedids(session)
+
     async def close_orphans(self, active_linkedids: set[str]) -> int:
         async with self._sessions() as session:
             return await service.close_orphaned_calls(session, active_linkedids, datetime.now(UTC))

@@ -81,6 +81,12 @@ async def record_call_ended(
     return call
 
 
+async def open_call_linkedids(session: AsyncSession) -> set[str]:
+    """The linkedids of the calls not ended yet."""
+    result = await session.execute(select(Call.linkedid).where(Call.ended_at.is_(None)))
+    return set(result.scalars().all())
+
+
 async def close_orphaned_calls(
     session: AsyncSession, active_linkedids: Collection[str], at: datetime
 ) -> int:

@@ -43,7 +43,8 @@ log = structlog.get_logger(__name__)
 
 ASTERISK = "/usr/sbin/asterisk"
 STOP_TIMEOUT = 10.0
-_SUBDIRS = ("etc", "run", "log", "spool", "lib", "lib/keys", "cache")
+_SUBDIRS = ("etc", "run", "log", "spool", "spool/recording", "spool/monitor", "spool/voicemail",
+            "lib", "lib/keys", "cache", "media")
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,20 @@ class AriObserver:
     def media_played(self) -> list[str]:
         return [e["playback"]["media_uri"] for e in self.events if e["type"] == "PlaybackStarted"]
 
+    def times_read_out(self, digits: str) -> int:
+        """How often ``digits`` were read out, one ``sound:digits/N`` after another."""
+        played = self.media_played()
+        sequence = [f"sound:digits/{d}" for d in digits]
+        return sum(played[i:i + len(sequence)] == sequence for i in range(len(played)))
+
+    def events_of(self, kind: str) -> list[dict[str, Any]]:
+        return [e for e in self.events if e["type"] == kind]
+
+    def playback_states(self, media_uri: str) -> list[str]:
+        """How each playback of ``media_uri`` finished (``done``, ``failed``, ...)."""
+        return [e["playback"]["state"] for e in self.events_of("PlaybackFinished")
+                if e["playback"]["media_uri"] == media_uri]
+
 
 @contextlib.asynccontextmanager
 async def observe_asterisk(settings: Settings) -> AsyncIterator[AriObserver]:

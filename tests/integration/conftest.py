@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -28,7 +30,21 @@ asterisk:
   sip: {{port: 15160}}
   reconnect: {{initial_delay: 0.2, max_delay: 1.0}}
 sandbox: {{instance: itest}}
+ivr: {{menu_file: {menu}}}
 """
+TEST_MENU = Path(__file__).with_name("menus") / "test_menu.yaml"
+# A Wednesday morning in Rome: the test menu's center is open (tests move the clock).
+OPEN_TIME = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Europe/Rome"))
+
+
+class TestClock:
+    """The engine's clock for office hours; tests set ``now``."""
+
+    def __init__(self) -> None:
+        self.now = OPEN_TIME
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -44,7 +60,7 @@ def itest_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("itest")
     os.environ["CENTRALINO_SECRETS_FILE"] = str(base / "secrets.yaml")
     path = base / "centralino.yaml"
-    path.write_text(ITEST_CONFIG.format(db=base / "itest.db"), encoding="utf-8")
+    path.write_text(ITEST_CONFIG.format(db=base / "itest.db", menu=TEST_MENU), encoding="utf-8")
     return path
 
 
@@ -76,7 +92,8 @@ class EngineRunner:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.engine = Engine(settings, load_secrets(settings.seats.names))
+        self.clock = TestClock()
+        self.engine = Engine(settings, load_secrets(settings.seats.names), clock=self.clock)
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 

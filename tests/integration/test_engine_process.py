@@ -14,15 +14,16 @@ import httpx
 
 from centralino.calls.models import Call
 from centralino.calls.service import list_calls
-from centralino.db import create_engine, session_factory
+from centralino.db import create_engine, session_factory, upgrade_database
 from centralino.sandbox.process import SandboxStatus
 from config.settings import Settings
 from cti.models import Ticket
 from cti.tickets import list_tickets
+from ivr.hours_service import set_override
 
 from .ari_observer import observe_asterisk
 from .conftest import wait_until
-from .sipp_caller import place_call
+from .sipp_caller import WAIT_FOR_BYE, place_call
 
 
 class EngineProcess:
@@ -31,9 +32,23 @@ class EngineProcess:
         self.stderr = ""
 
 
+async def force_hours(settings: Settings, mode: str) -> None:
+    """The engine process keeps the real clock: the override makes the test menu's center
+    open whatever the time CI runs at (``auto`` gives the clock back)."""
+    await upgrade_database(settings.database_url)  # when run before any in-process engine
+    db = create_engine(settings.database_url)
+    try:
+        async with session_factory(db)() as session:
+            await set_override(session, mode, "integration test", "tests")
+    finally:
+        await db.dispose()
+
+
 @asynccontextmanager
 async def engine_process(settings: Settings, config: Path) -> AsyncIterator[EngineProcess]:
-    """``centralino run --config`` in a child process, healthy before the body runs."""
+    """``centralino run --config`` in a child process, healthy before the body runs, with the
+    center forced open."""
+    await force_hours(settings, "open")
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "centralino", "run", "--config", str(config),
         env=os.environ, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
@@ -56,6 +71,7 @@ async def engine_process(settings: Settings, config: Path) -> AsyncIterator[Engi
                 process.kill()
                 await process.wait()
         running.stderr = (await process.stderr.read()).decode() if process.stderr else ""
+        await force_hours(settings, "auto")
 
 
 async def stored(settings: Settings, caller: str) -> tuple[list[Call], list[Ticket]]:
@@ -76,7 +92,7 @@ async def test_sigterm_mid_call_hands_the_caller_to_the_fallback_and_stores_the_
 ) -> None:
     async with engine_process(settings, itest_config) as engine:
         call = asyncio.create_task(
-            place_call(settings, "call_until_engine_hangs_up", caller="3334440001"))
+            place_call(settings, [], WAIT_FOR_BYE, caller="3334440001"))
         await asyncio.sleep(3)
         engine.process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(engine.process.wait(), 20)
@@ -87,7 +103,7 @@ async def test_sigterm_mid_call_hands_the_caller_to_the_fallback_and_stores_the_
 
     calls, tickets = await stored(settings, "3334440001")
     assert len(calls) == 1 and len(tickets) == 1
-    assert calls[0].ended_at is not None and calls[0].disposition == "answered"
+    assert calls[0].ended_at is not None and calls[0].disposition == "answered", engine.stderr
 
 
 async def test_engine_killed_mid_call_adopts_the_call_on_restart_with_the_same_ticket(
@@ -96,9 +112,9 @@ async def test_engine_killed_mid_call_adopts_the_call_on_restart_with_the_same_t
     async with observe_asterisk(settings) as observer:
         async with engine_process(settings, itest_config) as first:
             call = asyncio.create_task(
-                place_call(settings, "call_until_engine_hangs_up", caller="3334440002"))
+                place_call(settings, [], WAIT_FOR_BYE, caller="3334440002"))
             await wait_until(lambda: asyncio.sleep(0), lambda _: any(
-                m.startswith("digits:") for m in observer.media_played()), timeout=15)
+                m.startswith("sound:digits/") for m in observer.media_played()), timeout=15)
             first.process.kill()
             await first.process.wait()
         async with engine_process(settings, itest_config):
@@ -108,5 +124,4 @@ async def test_engine_killed_mid_call_adopts_the_call_on_restart_with_the_same_t
     calls, tickets = await stored(settings, "3334440002")
     assert len(calls) == 1 and len(tickets) == 1
     assert calls[0].disposition == "answered" and calls[0].ended_at is not None
-    code_read_back = [m for m in observer.media_played() if m.startswith("digits:")]
-    assert code_read_back == [f"digits:{tickets[0].tracking_code}"] * 2
+    assert observer.times_read_out(tickets[0].tracking_code) == 2

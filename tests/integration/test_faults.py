@@ -8,7 +8,7 @@ from centralino.sandbox import process as sandbox
 from config.settings import Settings
 
 from .conftest import EngineRunner, wait_until
-from .sipp_caller import place_call
+from .sipp_caller import HANG_UP, Pause, place_call
 
 
 def other_engine_settings(settings: Settings) -> Settings:
@@ -44,6 +44,6 @@ async def test_engine_rides_out_an_asterisk_restart_and_one_started_while_it_was
     finally:
         await second.stop()
 
-    result = await place_call(settings, "caller_hangs_up_early", caller="3332220001", pause_ms=300)
+    result = await place_call(settings, [Pause(300)], HANG_UP, caller="3332220001")
     assert result.succeeded, result.output
 

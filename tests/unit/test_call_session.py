@@ -21,6 +21,8 @@ CHANNEL = {"id": "1732.1", "name": "PJSIP/tollfree-trunk-00000001", "state": "Ri
 class RecordingAri:
     """Stands in for the REST side only: records requests, answers them like Asterisk does."""
 
+    app = "centralino"
+
     def __init__(self) -> None:
         self.requests: list[tuple[str, str, dict[str, Any] | None]] = []
         self.gone = False

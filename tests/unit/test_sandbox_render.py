@@ -85,7 +85,8 @@ def test_toll_free_calls_enter_stasis_and_fall_back_when_the_engine_is_down(
     assert "Hangup(1)" in tollfree  # any other number: unallocated
     unavailable = section(dialplan, "engine-unavailable")
     assert unavailable.index("Answer()") < unavailable.index("Playback(please-try-call-later)")
-    assert "Queue(operators)" in section(dialplan, "acd-queue")
+    assert "?operators:${CENTRALINO_QUEUE}" in section(dialplan, "acd-queue")
+    assert "Dial(PJSIP/${EXTEN}@tollfree-trunk" in section(dialplan, "ivr-transfer")
     assert "Hangup()" in section(dialplan, "from-seats")
     operators = section(render(defaults)["queues.conf"], "operators")
     assert "strategy = leastrecent" in operators and "member" not in operators

@@ -1,0 +1,276 @@
+"""The IVR interpreter: walks one call through a :class:`~ivr.plan.MenuPlan`.
+
+Straight-line code over :class:`~centralino.call_session.CallSession`: play a menu, read a key,
+perform the option's action, go to the next node. The ticket's trace (keys, nodes, outcome,
+classification, language, contact) is written behind the caller's back, coalesced, so a slow
+database never delays the next prompt; it is flushed before the call leaves the engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import structlog
+
+from centralino import metrics
+from centralino.call_session import CallHungUp, CallSession, digit_sounds
+from config.menu import Action as MenuAction
+from config.menu import (
+    Announce,
+    Back,
+    ChooseLanguage,
+    Classify,
+    GoToMenu,
+    Hangup,
+    Identify,
+    Menu,
+    PlayAndHangup,
+    Prompt,
+    Queue,
+    Repeat,
+    TicketStatus,
+    Transfer,
+    Voicemail,
+)
+from cti.desk import TicketDesk
+from cti.models import IvrOutcome
+from cti.tickets import IvrTrace
+from ivr.hours import CenterStatus
+from ivr.plan import SAY_TRACKING_CODE, MenuPlan, MenuPlans
+
+log = structlog.get_logger(__name__)
+
+QUEUE_CONTEXT = "acd-queue"  # Queue(${CENTRALINO_QUEUE}) in the rendered dialplan
+TRANSFER_CONTEXT = "ivr-transfer"  # dials the extension through the trunk
+TRACKING_CODE_MAX_DIGITS = 12
+
+
+class IvrScript:
+    """The dispatcher's script for toll-free calls: the current plan, at the center's state."""
+
+    def __init__(self, plans: MenuPlans, desk: TicketDesk,
+                 center_status: Callable[[], CenterStatus]) -> None:
+        self._plans = plans
+        self._desk = desk
+        self._center_status = center_status
+
+    async def __call__(self, session: CallSession) -> None:
+        await IvrCall(session, self._plans.current, self._desk).run(self._center_status())
+
+
+class IvrCall:
+    """One caller's way through the menus."""
+
+    def __init__(self, session: CallSession, plan: MenuPlan, desk: TicketDesk) -> None:
+        self._session = session
+        self._plan = plan
+        self._desk = desk
+        self._defaults = plan.menu.defaults
+        self._tracking_code = ""
+        self._keys: list[str] = []
+        self._nodes: list[dict[str, str]] = []
+        self._outcome: IvrOutcome | None = None
+        self._classification: str | None = None
+        self._contact_id: int | None = None
+        self._entry = ""
+        self._dirty = False
+        self._saver: asyncio.Task[None] | None = None
+
+    # -- the walk -------------------------------------------------------------------------------
+
+    async def run(self, center: CenterStatus) -> None:
+        ticket = await self._desk.open_for_call(self._session.linkedid)
+        self._tracking_code = ticket.tracking_code
+        # An adopted call (engine restart) goes on with what its ticket knows already.
+        self._keys = list(ticket.dtmf_path)
+        self._nodes = list(ticket.ivr_nodes)
+        self._classification = ticket.classification
+        self._contact_id = ticket.contact_id
+        language = ticket.language  # chosen before an engine restart
+        if language not in self._plan.menu.languages:
+            language = self._plan.default_language
+        await self._session.answer()
+        if language != self._session.language:
+            await self._session.set_language(language)
+        history: list[str] = []
+        self._entry = self._plan.entry_for(center.state)
+        node: str | None = self._entry
+        log.info("ivr.entered", center=center.state.value, node=node)
+        try:
+            while node is not None:
+                node = await self._enter(node, history)
+        except CallHungUp:
+            self._outcome = self._outcome or IvrOutcome.HANGUP_IN_MENU
+            raise
+        finally:
+            await asyncio.shield(self._flush())
+            metrics.IVR_OUTCOMES.labels(outcome=self._outcome or "none").inc()
+
+    async def _enter(self, name: str, history: list[str]) -> str | None:
+        if self._session.hung_up:  # a prompt cut by the hang-up ends just before it is told
+            raise CallHungUp(self._session.id)
+        self._nodes.append({"node": name, "at": datetime.now(UTC).isoformat()})
+        self._touch()
+        node = self._plan.node(name)
+        action = await self._choose(node) if isinstance(node, Menu) else node
+        return await self._perform(action, name, history)
+
+    async def _choose(self, menu: Menu) -> MenuAction:
+        """Play the menu and read one key, with retries on silence and on invalid keys."""
+        defaults = self._defaults
+        retries = defaults.retries if menu.retries is None else menu.retries
+        for _ in range(retries + 1):
+            await self._play(menu.prompt)
+            key = await self._session.read_digits(1, menu.timeout or defaults.timeout,
+                                                  terminator="")
+            if not key:
+                await self._play(menu.no_input or defaults.no_input)
+                continue
+            self._keys.append(key)  # invalid keys too: the path is what the caller did
+            self._touch()
+            option = menu.options.get(key)  # type: ignore[call-overload]
+            if option is not None:
+                return option
+            await self._play(menu.invalid or defaults.invalid)
+        return menu.after_retries or defaults.after_retries
+
+    async def _perform(self, action: MenuAction, current: str,
+                       history: list[str]) -> str | None:
+        """Do ``action``; return the next node, or None when the call leaves the IVR."""
+        if isinstance(action, GoToMenu):
+            if isinstance(self._plan.node(current), Menu):
+                history.append(current)
+            return action.target
+        if isinstance(action, Back):
+            return history.pop() if history else self._entry
+        if isinstance(action, Repeat):
+            return current
+        if isinstance(action, Announce):
+            await self._play(action.prompt)
+            return action.next
+        if isinstance(action, Classify):
+            self._classify(action.classification)
+            return action.next
+        if isinstance(action, ChooseLanguage):
+            await self._session.set_language(action.language)
+            self._touch()
+            return action.next or current
+        if isinstance(action, Identify):
+            return await self._identify(action) or current
+        if isinstance(action, TicketStatus):
+            return await self._ticket_status(action)
+        await self._leave(action)
+        return None
+
+    # -- actions that end the IVR ---------------------------------------------------------------
+
+    async def _leave(self, action: MenuAction) -> None:
+        if isinstance(action, Queue | Voicemail | PlayAndHangup):
+            self._classify(action.classification)
+        if isinstance(action, Queue):
+            self._outcome = IvrOutcome.QUEUED
+            await self._play(action.prompt, interruptible=False)
+            await self._flush()
+            await self._session.set_variable("CENTRALINO_QUEUE", action.queue)
+            await self._session.continue_in_dialplan(QUEUE_CONTEXT)
+        elif isinstance(action, Transfer):
+            self._outcome = IvrOutcome.TRANSFER
+            await self._play(action.prompt, interruptible=False)
+            await self._flush()
+            await self._session.continue_in_dialplan(TRANSFER_CONTEXT, action.number)
+        elif isinstance(action, Voicemail):
+            self._outcome = IvrOutcome.VOICEMAIL
+            self._touch()
+            await self._play(action.prompt, interruptible=False)
+            recording = await self._session.record(
+                f"voicemail-{self._session.linkedid}".replace(".", "-"), action.max_seconds)
+            log.info("ivr.voicemail_recorded", recording=recording.name,
+                     duration=recording.duration, succeeded=recording.succeeded)
+            await self._play(self._defaults.goodbye, interruptible=False)
+        elif isinstance(action, PlayAndHangup):
+            self._outcome = IvrOutcome.INFO_MESSAGE
+            self._touch()
+            await self._play(action.prompt, interruptible=False)
+            await self._play(self._defaults.goodbye, interruptible=False)
+        elif isinstance(action, Hangup):
+            self._outcome = IvrOutcome.HANGUP_IN_MENU
+            self._touch()
+            await self._play(action.prompt, interruptible=False)
+
+    # -- actions that ask for digits ------------------------------------------------------------
+
+    async def _ticket_status(self, action: TicketStatus) -> str | None:
+        self._outcome = IvrOutcome.STATUS_QUERY
+        self._touch()
+        for _ in range(action.retries + 1):
+            code = await self._read_number(action.prompt, TRACKING_CODE_MAX_DIGITS)
+            if not code:
+                await self._play(self._defaults.no_input)
+                continue
+            status = await self._desk.status_of(code)
+            if status is None:
+                await self._play(action.not_found)
+                continue
+            await self._play(action.statuses.get(status, action.not_found), interruptible=False)
+            break
+        if action.next is None:
+            await self._play(self._defaults.goodbye, interruptible=False)
+        return action.next
+
+    async def _identify(self, action: Identify) -> str | None:
+        for _ in range(action.retries + 1):
+            pin = await self._read_number(action.prompt, action.max_digits)
+            contact_id = await self._desk.contact_for_pin(pin) if pin else None
+            if contact_id is not None:
+                self._contact_id = contact_id
+                self._touch()
+                await self._play(action.recognised)
+                return action.next
+            await self._play(action.not_recognised)
+        return action.next
+
+    async def _read_number(self, prompt: Prompt, max_digits: int) -> str:
+        """Play ``prompt`` and read digits up to ``#``; keys typed during it count."""
+        await self._play(prompt)
+        return await self._session.read_digits(max_digits, self._defaults.timeout,
+                                               self._defaults.inter_digit_timeout)
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    async def _play(self, prompt: Prompt | None, interruptible: bool = True) -> None:
+        media: list[str] = []
+        for uri in self._plan.media(prompt, self._session.language):
+            media += digit_sounds(self._tracking_code) if uri == SAY_TRACKING_CODE else [uri]
+        if media:
+            await self._session.play(*media, interruptible=interruptible)
+
+    def _classify(self, code: str | None) -> None:
+        if code is not None:
+            self._classification = code
+            self._touch()
+
+    def _trace(self) -> IvrTrace:
+        return IvrTrace(dtmf_path="".join(self._keys), ivr_nodes=list(self._nodes),
+                        ivr_outcome=self._outcome, classification=self._classification,
+                        language=self._session.language, contact_id=self._contact_id)
+
+    def _touch(self) -> None:
+        """The trace changed: save it soon, in the background, the latest version only."""
+        self._dirty = True
+        if self._saver is None or self._saver.done():
+            self._saver = asyncio.create_task(self._save_while_dirty())
+
+    async def _save_while_dirty(self) -> None:
+        while self._dirty:
+            self._dirty = False
+            try:
+                await self._desk.save_trace(self._session.linkedid, self._trace())
+            except Exception:
+                log.exception("ivr.trace_not_saved")
+
+    async def _flush(self) -> None:
+        self._touch()
+        if self._saver is not None:
+            await self._saver
