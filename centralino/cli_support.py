@@ -50,17 +50,40 @@ def _json_value(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
+def json_ready(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with its times as ISO 8601 strings."""
+    return {key: _json_value(value) for key, value in row.items()}
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "\n".join(" ".join(str(v) for v in item.values()) if isinstance(item, dict)
+                         else str(item) for item in value)
+    return str(_json_value(value))
+
+
+def print_record(row: dict[str, Any], title: str) -> None:
+    """One record as a two-column table (lists one item per line)."""
+    table = Table(title=title, show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    for key, value in row.items():
+        table.add_row(key, _text(value))
+    Console().print(table)
+
+
 def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], as_json: bool,
                title: str) -> None:
     """Print ``rows`` as a JSON array (ISO-8601 times) or as a table of ``columns``."""
     if as_json:
-        payload = [{k: _json_value(v) for k, v in row.items()} for row in rows]
+        payload = [json_ready(row) for row in rows]
         typer.echo(json.dumps(payload, ensure_ascii=False))
         return
     table = Table(title=title)
     for column in columns:
         table.add_column(column)
     for row in rows:
-        table.add_row(*("" if row.get(c) is None else str(_json_value(row.get(c)))
-                        for c in columns))
+        table.add_row(*(_text(row.get(c)) for c in columns))
     Console().print(table)

@@ -252,7 +252,7 @@ class Defaults(_Strict):
     inter_digit_timeout: Seconds = 3.0
     retries: int = Field(default=2, ge=0, le=10)
     no_input: Prompt = []
-    invalid: Prompt = [SoundPrompt(sound="option-is-invalid")]
+    invalid: Prompt = [SoundPrompt(sound="pm-invalid-option")]
     after_retries: Action = Hangup(action="hangup", prompt=[SoundPrompt(sound="goodbye")])
     goodbye: Prompt = [SoundPrompt(sound="goodbye")]
 

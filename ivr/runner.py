@@ -81,7 +81,11 @@ class IvrCall:
     # -- the walk -------------------------------------------------------------------------------
 
     async def run(self, center: CenterStatus) -> None:
-        ticket = await self._desk.open_for_call(self._session.linkedid)
+        answering = asyncio.create_task(self._session.answer())  # while the ticket is written
+        try:
+            ticket = await self._desk.open_for_call(self._session.linkedid)
+        finally:
+            await answering
         self._tracking_code = ticket.tracking_code
         # An adopted call (engine restart) goes on with what its ticket knows already.
         self._keys = list(ticket.dtmf_path)
@@ -91,7 +95,6 @@ class IvrCall:
         language = ticket.language  # chosen before an engine restart
         if language not in self._plan.menu.languages:
             language = self._plan.default_language
-        await self._session.answer()
         if language != self._session.language:
             await self._session.set_language(language)
         history: list[str] = []

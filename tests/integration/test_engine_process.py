@@ -23,7 +23,7 @@ from ivr.hours_service import set_override
 
 from .ari_observer import observe_asterisk
 from .conftest import wait_until
-from .sipp_caller import WAIT_FOR_BYE, place_call
+from .sipp_caller import HANG_UP, WAIT_FOR_BYE, Pause, Press, place_call
 
 
 class EngineProcess:
@@ -125,3 +125,28 @@ async def test_engine_killed_mid_call_adopts_the_call_on_restart_with_the_same_t
     assert len(calls) == 1 and len(tickets) == 1
     assert calls[0].disposition == "answered" and calls[0].ended_at is not None
     assert observer.times_read_out(tickets[0].tracking_code) == 2
+
+
+async def test_a_caller_waiting_in_the_queue_outlives_an_engine_kill_and_the_end_is_written(
+    asterisk: SandboxStatus, settings: Settings, itest_config: Path
+) -> None:
+    async with observe_asterisk(settings) as observer:
+        async with engine_process(settings, itest_config) as first:
+            call = asyncio.create_task(place_call(
+                settings, [Pause(500), Press("2"), Pause(9000)], HANG_UP, caller="3334440003"))
+            await wait_until(lambda: asyncio.sleep(0), lambda _: any(
+                e["channel"]["dialplan"]["context"] == "acd-queue"
+                for e in observer.events_of("ChannelDialplan")), timeout=20)
+            first.process.kill()
+            await first.process.wait()
+        async with engine_process(settings, itest_config):
+            result = await asyncio.wait_for(call, 60)
+            assert result.succeeded, result.output  # the caller stayed in the queue
+
+            async def ended() -> list[Call]:
+                return (await stored(settings, "3334440003"))[0]
+
+            calls = await wait_until(ended, lambda found: bool(found) and
+                                     found[0].ended_at is not None, timeout=15)
+    assert calls[0].disposition == "answered", "followed to its end, not closed as lost"
+    assert calls[0].duration_seconds is not None and calls[0].duration_seconds > 9

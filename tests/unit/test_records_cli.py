@@ -1,4 +1,4 @@
-"""``centralino calls list`` and ``centralino tickets list``."""
+"""``centralino calls list`` and ``centralino tickets list | show``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typer.testing import CliRunner, Result
 from centralino.calls.cli import app as calls_app
 from centralino.calls.service import record_call_ended, record_call_started
 from cti.cli import app as tickets_app
-from cti.tickets import open_ticket_for_call
+from cti.tickets import IvrTrace, open_ticket_for_call, save_ivr_trace
 
 T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 UNREACHABLE = "postgresql+asyncpg://nobody:s3cret@127.0.0.1:1/x"
@@ -82,3 +82,47 @@ async def test_an_unreachable_database_is_one_line_without_traceback_or_password
         assert len(lines) == 1, result.stderr
         assert "database unavailable" in lines[0] and "127.0.0.1:1" in lines[0]
         assert "s3cret" not in result.stderr and "Traceback" not in result.stderr
+
+
+async def test_tickets_show_prints_the_ivr_trace_as_json_and_list_carries_the_same_fields(
+    database_url: str, db_session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    nodes = [{"node": "welcome", "at": "2025-03-01T09:30:01+00:00"},
+             {"node": "main", "at": "2025-03-01T09:30:05+00:00"}]
+    async with db_session_factory() as session:
+        await record_call_started(session, "3.1", channel="PJSIP/trunk-3", did="800100100",
+                                  at=T0, caller_id="3335556666")
+        ticket = await open_ticket_for_call(session, "3.1")
+        await save_ivr_trace(session, "3.1", IvrTrace(
+            dtmf_path="12", ivr_nodes=nodes, ivr_outcome="queued",
+            classification="seismic.event", language="it", contact_id=None))
+
+    shown = await run_cli(tickets_app, "show", ticket.tracking_code, "--json", url=database_url)
+    assert shown.exit_code == 0, shown.output
+    record = json.loads(shown.stdout)
+    expected = {"tracking_code": ticket.tracking_code, "status": "new",
+                "classification": "seismic.event", "language": "it", "dtmf_path": "12",
+                "ivr_nodes": nodes, "ivr_outcome": "queued", "caller_id": "3335556666"}
+    assert record.items() >= expected.items()
+    listed = json.loads((await run_cli(tickets_app, "list", "--json", url=database_url)).stdout)
+    assert listed == [record]
+
+    spaced = f"{ticket.tracking_code[:3]} {ticket.tracking_code[3:6]} {ticket.tracking_code[6:]}"
+    table = await run_cli(tickets_app, "show", spaced, url=database_url)
+    assert table.exit_code == 0 and "seismic.event" in table.stdout and "welcome" in table.stdout
+
+
+async def test_tickets_show_refuses_a_mistyped_code_and_says_when_none_matches(
+    database_url: str, db_session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with db_session_factory() as session:
+        await record_call_started(session, "4.1", channel="PJSIP/trunk-4", did="800100100",
+                                  at=T0)
+        code = (await open_ticket_for_call(session, "4.1")).tracking_code
+    swapped = code[:2] + code[3] + code[2] + code[4:]
+    if swapped != code:  # two equal neighbours swap into the same code
+        mistyped = await run_cli(tickets_app, "show", swapped, url=database_url)
+        assert mistyped.exit_code == 2 and "not a tracking code" in mistyped.stderr
+    unknown = "123456786"  # a valid check digit, no such ticket
+    missing = await run_cli(tickets_app, "show", unknown, url=database_url)
+    assert missing.exit_code == 1 and "no ticket with tracking code" in missing.stderr

@@ -33,3 +33,19 @@ def test_taken_web_port_is_a_clear_error(tmp_path) -> None:
     assert result.returncode == 1
     assert f"127.0.0.1:{port}" in result.stderr and "web.port" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_menu_file_with_errors_stops_the_engine_with_the_problems_and_exit_code_2(
+        tmp_path) -> None:
+    menu = tmp_path / "menu.yaml"
+    menu.write_text("version: 1\nentry: {open: main, closed: main}\nnodes:\n"
+                    "  main: {prompt: [{tts: Ciao}],\n"
+                    "         options: {'1': {action: menu, target: mian}}}\n",
+                    encoding="utf-8")
+    config = tmp_path / "c.yaml"
+    config.write_text(f"version: 1\nivr: {{menu_file: {menu.name}}}\n", encoding="utf-8")
+    result = run_engine({"CENTRALINO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/x.db"},
+                        "--config", str(config))
+    assert result.returncode == 2, result.stderr
+    assert f"{menu}:5: nodes.main.options.1.target" in result.stderr
+    assert "mian" in result.stderr and "Traceback" not in result.stderr
