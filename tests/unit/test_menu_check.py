@@ -48,7 +48,7 @@ nodes:
 def sounds(tmp_path: Path) -> Path:
     """A sounds directory with the sounds CLEAN and the schema's defaults play, in English."""
     sounds_dir = tmp_path / "sounds"
-    for name in ("hello", "goodbye", "option-is-invalid"):
+    for name in ("hello", "goodbye", "pm-invalid-option"):
         touch(sounds_dir / "en" / f"{name}.wav")
     return sounds_dir
 
@@ -413,7 +413,7 @@ def test_cli_without_a_file_checks_the_effective_configuration(tmp_path: Path,
 @pytest.mark.parametrize("sounds_dir", ["", "usr/share/asterisk/sounds"])
 def test_cli_looks_sounds_up_inside_the_sandbox_root(tmp_path: Path, sounds_dir: str) -> None:
     root = tmp_path / "rootfs"
-    for name in ("hello", "goodbye", "option-is-invalid"):
+    for name in ("hello", "goodbye", "pm-invalid-option"):
         touch(root / "voice" / f"{name}.wav")
     (root / "usr/share/asterisk/sounds").mkdir(parents=True)
     (root / "usr/share/asterisk/sounds/en").symlink_to("/voice")  # absolute, as in Debian
