@@ -8,6 +8,7 @@ from centralino.calls.cli import app as calls_app
 from centralino.engine_cli import register as register_engine_commands
 from centralino.sandbox.cli import app as sandbox_app
 from cti.cli import app as tickets_app
+from cti.contacts_cli import app as contacts_app
 from ivr.check_cli import app as config_app
 from ivr.hours_cli import app as hours_app
 
@@ -16,6 +17,7 @@ app = typer.Typer(no_args_is_help=True, help="Centralino: contact-center engine 
 app.add_typer(sandbox_app, name="sandbox", help="The project's own Asterisk, in a chroot.")
 app.add_typer(calls_app, name="calls", help="Calls the engine has handled.")
 app.add_typer(tickets_app, name="tickets", help="Tickets opened for calls.")
+app.add_typer(contacts_app, name="contacts", help="People the IVR can identify by PIN.")
 app.add_typer(hours_app, name="hours", help="Office hours: the override and the state now.")
 app.add_typer(config_app, name="config", help="Configuration files: check the IVR menu.")
 register_engine_commands(app)

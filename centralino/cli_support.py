@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,7 +12,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from centralino.db import create_engine, session_factory, upgrade_database
 from config.loader import ConfigError, ConfigProblem, load_settings
 from config.settings import Settings
 
@@ -23,6 +26,18 @@ ConfigOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 
 err_console = Console(stderr=True)
+
+
+@asynccontextmanager
+async def database_session(url: str) -> AsyncIterator[AsyncSession]:
+    """A session on ``url`` for one command, the schema upgraded first."""
+    await upgrade_database(url)
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as session:
+            yield session
+    finally:
+        await engine.dispose()
 
 
 def settings_or_exit(path: Path | None) -> Settings:

@@ -10,6 +10,7 @@ import urllib.request
 from typing import Annotated
 
 import typer
+import uvloop
 
 from centralino.cli_support import (
     ConfigOption,
@@ -42,7 +43,7 @@ def run(
         sandbox.up(settings)
         started_sandbox = True
     try:
-        asyncio.run(_run_engine(settings))
+        uvloop.run(_run_engine(settings))  # libuv's loop: less CPU per event and request
     except DatabaseUnavailable as exc:
         raise fail(str(exc)) from None
     except WebPortUnavailable as exc:

@@ -11,6 +11,7 @@ import hmac
 
 import phonenumbers
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cti.models import Contact
@@ -42,8 +43,18 @@ async def add_contact(session: AsyncSession, name: str, *, phone: str | None = N
     contact = Contact(name=name, phone=normalize_phone(phone) if phone else None,
                       pin_digest=pin_digest(pin, pin_key) if pin else None)
     session.add(contact)
-    await session.commit()
+    try:
+        await session.commit()
+    except IntegrityError:  # the unique digest
+        await session.rollback()
+        raise ValueError("that PIN is already another contact's: choose another") from None
     return contact
+
+
+async def list_contacts(session: AsyncSession, limit: int = 100) -> list[Contact]:
+    """The ``limit`` newest contacts."""
+    result = await session.execute(select(Contact).order_by(Contact.id.desc()).limit(limit))
+    return list(result.scalars().all())
 
 
 async def contact_by_pin(session: AsyncSession, pin: str, pin_key: str) -> Contact | None:

@@ -14,9 +14,8 @@ from cti.models import Ticket
 from cti.tickets import (
     IvrTrace,
     get_ticket,
-    open_ticket_for_call,
+    open_or_find_ticket,
     save_ivr_trace,
-    ticket_for_call,
 )
 from cti.tracking import is_valid_tracking_code
 
@@ -31,11 +30,9 @@ class TicketDesk:
     async def open_for_call(self, linkedid: str) -> Ticket:
         """Open (or find, after a retry or a restart) the one ticket of call ``linkedid``."""
         async with self._sessions() as session:
-            existing = await ticket_for_call(session, linkedid)
-            if existing is not None:
-                return existing
-            ticket = await open_ticket_for_call(session, linkedid)
-        self._bus.publish(events.TicketOpened(linkedid, ticket.tracking_code))
+            ticket, opened = await open_or_find_ticket(session, linkedid)
+        if opened:
+            self._bus.publish(events.TicketOpened(linkedid, ticket.tracking_code))
         return ticket
 
     async def save_trace(self, linkedid: str, trace: IvrTrace) -> None:

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from centralino.calls.models import Call
 from centralino.calls.service import CallNotFound
 from centralino.db import insert_unless_duplicate, utcnow
 from cti.models import Ticket, TicketChannel, TicketStatus
@@ -46,20 +46,36 @@ async def open_ticket_for_call(
     Safe to call again after a retry, a restart or from a concurrent task: all get the same
     ticket. Raises :class:`CallNotFound` if the call itself is not stored.
     """
-    existing = await ticket_for_call(session, linkedid)
-    if existing is not None:
-        return existing
-    if await session.scalar(select(Call.id).where(Call.linkedid == linkedid)) is None:
-        raise CallNotFound(linkedid)
+    return (await open_or_find_ticket(session, linkedid, new_code=new_code))[0]
+
+
+async def open_or_find_ticket(
+    session: AsyncSession,
+    linkedid: str,
+    *,
+    new_code: Callable[[], str] = new_tracking_code,
+) -> tuple[Ticket, bool]:
+    """Like :func:`open_ticket_for_call`, and whether this call opened it (False: it existed).
+
+    The constraints do the checking, with no look-up first (this runs at every call's start):
+    the unique call_linkedid makes a second ticket a no-op, the foreign key a missing call.
+    """
     for _ in range(MAX_CODE_ATTEMPTS):
-        await session.execute(insert_unless_duplicate(session, Ticket).values(
-            tracking_code=new_code(), call_linkedid=linkedid,
-            status=TicketStatus.NEW, channel=TicketChannel.PHONE))
+        try:
+            inserted = await session.scalar(
+                insert_unless_duplicate(session, Ticket).values(
+                    tracking_code=new_code(), call_linkedid=linkedid,
+                    status=TicketStatus.NEW, channel=TicketChannel.PHONE).returning(Ticket))
+        except IntegrityError:  # the foreign key: no such call
+            await session.rollback()
+            raise CallNotFound(linkedid) from None
         await session.commit()
-        # Ours, or a concurrent writer's: either way the one ticket of this call.
+        if inserted is not None:
+            return inserted, True
+        # An earlier or concurrent writer's ticket: the one ticket of this call.
         ticket = await ticket_for_call(session, linkedid)
         if ticket is not None:
-            return ticket
+            return ticket, False
         # Nothing inserted and no ticket: the tracking code was taken. Draw another.
     raise TrackingCodesExhausted(
         f"no free tracking code after {MAX_CODE_ATTEMPTS} attempts for call {linkedid!r}")

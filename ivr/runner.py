@@ -9,6 +9,7 @@ database never delays the next prompt; it is flushed before the call leaves the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -45,6 +46,7 @@ log = structlog.get_logger(__name__)
 QUEUE_CONTEXT = "acd-queue"  # Queue(${CENTRALINO_QUEUE}) in the rendered dialplan
 TRANSFER_CONTEXT = "ivr-transfer"  # dials the extension through the trunk
 TRACKING_CODE_MAX_DIGITS = 12
+TRACE_SAVE_DELAY = 1.0  # seconds of the caller's moves gathered into one write
 
 
 class IvrScript:
@@ -76,6 +78,7 @@ class IvrCall:
         self._contact_id: int | None = None
         self._entry = ""
         self._dirty = False
+        self._flushing = asyncio.Event()
         self._saver: asyncio.Task[None] | None = None
 
     # -- the walk -------------------------------------------------------------------------------
@@ -106,6 +109,7 @@ class IvrCall:
                 node = await self._enter(node, history)
         except CallHungUp:
             self._outcome = self._outcome or IvrOutcome.HANGUP_IN_MENU
+            self._dirty = True
             raise
         finally:
             await asyncio.shield(self._flush())
@@ -267,6 +271,9 @@ class IvrCall:
 
     async def _save_while_dirty(self) -> None:
         while self._dirty:
+            if not self._flushing.is_set():  # gather the changes of the next moment into one
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._flushing.wait(), TRACE_SAVE_DELAY)
             self._dirty = False
             try:
                 await self._desk.save_trace(self._session.linkedid, self._trace())
@@ -274,6 +281,10 @@ class IvrCall:
                 log.exception("ivr.trace_not_saved")
 
     async def _flush(self) -> None:
-        self._touch()
+        """Save the trace now (before the call leaves the engine)."""
+        self._flushing.set()
+        if self._dirty and (self._saver is None or self._saver.done()):
+            self._saver = asyncio.create_task(self._save_while_dirty())
         if self._saver is not None:
             await self._saver
+        self._flushing.clear()

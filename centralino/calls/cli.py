@@ -9,8 +9,15 @@ import typer
 from sqlalchemy import column, select, table
 
 from centralino.calls.models import Call
-from centralino.cli_support import ConfigOption, JsonOption, fail, print_rows, settings_or_exit
-from centralino.db import DatabaseUnavailable, create_engine, session_factory, upgrade_database
+from centralino.cli_support import (
+    ConfigOption,
+    JsonOption,
+    database_session,
+    fail,
+    print_rows,
+    settings_or_exit,
+)
+from centralino.db import DatabaseUnavailable
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -44,18 +51,13 @@ def list_command(
 
 
 async def _rows(url: str, limit: int) -> list[dict[str, Any]]:
-    await upgrade_database(url)
-    engine = create_engine(url)
-    try:
-        async with session_factory(engine)() as session:
-            result = await session.execute(
-                select(Call, _tickets.c.tracking_code)
-                .outerjoin(_tickets, _tickets.c.call_linkedid == Call.linkedid)
-                .order_by(Call.started_at.desc(), Call.id.desc())
-                .limit(limit))
-            return [_row(call, code) for call, code in result.all()]
-    finally:
-        await engine.dispose()
+    async with database_session(url) as session:
+        result = await session.execute(
+            select(Call, _tickets.c.tracking_code)
+            .outerjoin(_tickets, _tickets.c.call_linkedid == Call.linkedid)
+            .order_by(Call.started_at.desc(), Call.id.desc())
+            .limit(limit))
+        return [_row(call, code) for call, code in result.all()]
 
 
 def _row(call: Call, tracking_code: str | None) -> dict[str, Any]:

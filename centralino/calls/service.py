@@ -41,19 +41,19 @@ async def record_call_started(
     at: datetime,
     caller_id: str | None = None,
     caller_name: str | None = None,
-) -> Call:
-    """Store a new call; if ``linkedid`` is already stored (even by a racing writer), return it."""
-    existing = await get_call(session, linkedid)
-    if existing is not None:
-        return existing
+) -> None:
+    """Store a new call; a ``linkedid`` already stored (even by a racing writer) stays as it is.
+
+    The write functions return nothing: they run on every call, and reading the row back
+    would cost a query the engine never uses (:func:`get_call` reads it).
+    """
     await session.execute(insert_unless_duplicate(session, Call).values(
         linkedid=linkedid, channel=channel, did=did, started_at=at,
         caller_id=caller_id, caller_name=caller_name, disposition=CallDisposition.IN_PROGRESS))
     await session.commit()
-    return await _existing(session, linkedid)
 
 
-async def record_call_answered(session: AsyncSession, linkedid: str, at: datetime) -> Call:
+async def record_call_answered(session: AsyncSession, linkedid: str, at: datetime) -> None:
     """Mark the call answered at ``at``; a repeated answer or one after the end changes nothing."""
     await session.execute(
         update(Call)
@@ -61,24 +61,22 @@ async def record_call_answered(session: AsyncSession, linkedid: str, at: datetim
         .values(answered_at=at, disposition=CallDisposition.ANSWERED)
         .execution_options(synchronize_session=False))
     await session.commit()
-    return await _existing(session, linkedid)
 
 
 async def record_call_ended(
     session: AsyncSession, linkedid: str, at: datetime, disposition: str
-) -> Call:
+) -> None:
     """End the call once: ``ended_at``, ``duration_seconds`` and ``disposition``.
 
     ``disposition`` is one of ``answered``, ``abandoned``, ``failed``, ``lost``. A call that is
     already ended keeps its first end (a late or repeated hang-up report does not overwrite it).
+    Raises :class:`CallNotFound` for a call never stored.
     """
     final = _final_disposition(disposition)
     call = await _existing(session, linkedid)
     if call.ended_at is None:
         await _end(session, call, at, final)
         await session.commit()
-        call = await _existing(session, linkedid)
-    return call
 
 
 async def open_call_linkedids(session: AsyncSession) -> set[str]:

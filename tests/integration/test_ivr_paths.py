@@ -93,6 +93,18 @@ async def test_an_invalid_key_is_refused_and_the_caller_chooses_again(
     assert "sound:beep" in asterisk.media_played()
 
 
+async def test_star_repeats_the_menu_and_the_repeat_is_part_of_the_path(
+        engine: EngineRunner, settings: Settings) -> None:
+    asterisk = await call(settings, "3335550015", [Pause(500), Press("*"), Pause(1500),
+                                                   Press("0")])
+
+    ticket = await ticket_of_call_from(engine, "3335550015")
+    assert ticket.dtmf_path == "*0"
+    assert nodes(ticket.ivr_nodes) == ["welcome", "main", "main"]
+    assert ticket.ivr_outcome == "hangup_in_menu"
+    assert "sound:vm-goodbye" in asterisk.media_played()  # option 0: hangup with a prompt
+
+
 async def test_caller_hanging_up_mid_menu_leaves_a_ticket_saying_so(
         engine: EngineRunner, settings: Settings) -> None:
     await call(settings, "3335550005", [Pause(2500)], end=HANG_UP)

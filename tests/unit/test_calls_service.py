@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from centralino.calls.models import Call
 from centralino.calls.service import (
     CallNotFound,
     close_orphaned_calls,
@@ -22,9 +23,16 @@ T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 Sessions = async_sessionmaker[AsyncSession]
 
 
-async def start(session: AsyncSession, linkedid: str, at: datetime = T0, **kw: str):
-    return await record_call_started(session, linkedid, channel=f"PJSIP/trunk-{linkedid}",
-                                     did="800100100", at=at, caller_id="3331234567", **kw)
+async def start(session: AsyncSession, linkedid: str, at: datetime = T0, **kw: str) -> Call:
+    await record_call_started(session, linkedid, channel=f"PJSIP/trunk-{linkedid}",
+                              did="800100100", at=at, caller_id="3331234567", **kw)
+    return await stored(session, linkedid)
+
+
+async def stored(session: AsyncSession, linkedid: str) -> Call:
+    call = await get_call(session, linkedid)
+    assert call is not None
+    return call
 
 
 async def test_a_started_call_is_stored_in_progress_with_aware_utc_times(
@@ -52,8 +60,9 @@ async def test_naive_datetimes_are_refused(db_session_factory: Sessions) -> None
 async def test_starting_the_same_linkedid_twice_keeps_one_row(db_session_factory: Sessions) -> None:
     async with db_session_factory() as session:
         first = await start(session, "1.1")
-        second = await record_call_started(session, "1.1", channel="other", did="999",
-                                           at=T0 + timedelta(seconds=9))
+        await record_call_started(session, "1.1", channel="other", did="999",
+                                  at=T0 + timedelta(seconds=9))
+        second = await stored(session, "1.1")
         assert second.id == first.id
         assert second.channel == "PJSIP/trunk-1.1"
         assert len(await list_calls(session)) == 1
@@ -73,10 +82,12 @@ async def test_concurrent_starts_of_one_linkedid_give_one_row(db_session_factory
 async def test_an_ended_call_has_its_duration(db_session_factory: Sessions) -> None:
     async with db_session_factory() as session:
         await start(session, "2.1")
-        answered = await record_call_answered(session, "2.1", T0 + timedelta(seconds=2))
+        await record_call_answered(session, "2.1", T0 + timedelta(seconds=2))
+        answered = await stored(session, "2.1")
         assert answered.disposition == "answered"
         assert answered.answered_at == T0 + timedelta(seconds=2)
-        ended = await record_call_ended(session, "2.1", T0 + timedelta(seconds=42.5), "answered")
+        await record_call_ended(session, "2.1", T0 + timedelta(seconds=42.5), "answered")
+        ended = await stored(session, "2.1")
     assert ended.ended_at == T0 + timedelta(seconds=42.5)
     assert ended.duration_seconds == pytest.approx(42.5)
     assert ended.disposition == "answered"
@@ -86,7 +97,8 @@ async def test_a_second_end_does_not_overwrite_the_first(db_session_factory: Ses
     async with db_session_factory() as session:
         await start(session, "3.1")
         await record_call_ended(session, "3.1", T0 + timedelta(seconds=5), "abandoned")
-        again = await record_call_ended(session, "3.1", T0 + timedelta(seconds=60), "lost")
+        await record_call_ended(session, "3.1", T0 + timedelta(seconds=60), "lost")
+        again = await stored(session, "3.1")
     assert again.disposition == "abandoned"
     assert again.duration_seconds == pytest.approx(5)
 
@@ -95,7 +107,8 @@ async def test_an_answer_after_the_end_changes_nothing(db_session_factory: Sessi
     async with db_session_factory() as session:
         await start(session, "4.1")
         await record_call_ended(session, "4.1", T0 + timedelta(seconds=3), "abandoned")
-        call = await record_call_answered(session, "4.1", T0 + timedelta(seconds=4))
+        await record_call_answered(session, "4.1", T0 + timedelta(seconds=4))
+        call = await stored(session, "4.1")
     assert call.answered_at is None
     assert call.disposition == "abandoned"
 

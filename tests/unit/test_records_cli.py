@@ -13,6 +13,8 @@ from typer.testing import CliRunner, Result
 from centralino.calls.cli import app as calls_app
 from centralino.calls.service import record_call_ended, record_call_started
 from cti.cli import app as tickets_app
+from cti.contacts import list_contacts
+from cti.contacts_cli import app as contacts_app
 from cti.tickets import IvrTrace, open_ticket_for_call, save_ivr_trace
 
 T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
@@ -126,3 +128,23 @@ async def test_tickets_show_refuses_a_mistyped_code_and_says_when_none_matches(
     unknown = "123456786"  # a valid check digit, no such ticket
     missing = await run_cli(tickets_app, "show", unknown, url=database_url)
     assert missing.exit_code == 1 and "no ticket with tracking code" in missing.stderr
+
+
+async def test_contacts_are_added_with_a_normalised_phone_and_only_a_pin_digest(
+    database_url: str, db_session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    added = await run_cli(contacts_app, "add", "Maria Rossi", "--phone", "333 123 4567",
+                          "--pin", "2468", url=database_url)
+    assert added.exit_code == 0, added.output
+    listed = json.loads((await run_cli(contacts_app, "list", "--json", url=database_url)).stdout)
+    assert [(c["name"], c["phone"], c["has_pin"]) for c in listed] == [
+        ("Maria Rossi", "+393331234567", True)]
+    async with db_session_factory() as session:
+        stored = (await list_contacts(session))[0]
+    assert stored.pin_digest is not None and "2468" not in stored.pin_digest
+
+    again = await run_cli(contacts_app, "add", "Mario Bianchi", "--pin", "2468",
+                          url=database_url)
+    assert again.exit_code == 1 and "already another contact's" in again.stderr
+    bad = await run_cli(contacts_app, "add", "Nobody", "--pin", "12", url=database_url)
+    assert bad.exit_code == 2 and "4 to 16 digits" in bad.stderr
