@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from centralino.auth.cli import app as users_app
 from centralino.calls.cli import app as calls_app
 from centralino.engine_cli import register as register_engine_commands
 from centralino.sandbox.cli import app as sandbox_app
@@ -20,6 +21,7 @@ app.add_typer(tickets_app, name="tickets", help="Tickets opened for calls.")
 app.add_typer(contacts_app, name="contacts", help="People the IVR can identify by PIN.")
 app.add_typer(hours_app, name="hours", help="Office hours: the override and the state now.")
 app.add_typer(config_app, name="config", help="Configuration files: check the IVR menu.")
+app.add_typer(users_app, name="users", help="Users of the web app and their roles.")
 register_engine_commands(app)
 
 

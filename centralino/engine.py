@@ -32,6 +32,7 @@ from config.loader import ConfigError
 from config.secrets import Secrets
 from config.settings import Settings
 from cti.desk import TicketDesk
+from cti.status_page import status_page_router
 from ivr.hours import CenterStatus
 from ivr.hours_http import hours_router
 from ivr.hours_service import HoursService
@@ -81,6 +82,7 @@ class Engine:
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         """``clock`` says the time for office hours (tests inject one)."""
         self.settings = settings
+        self._session_key = secrets.session_key
         self._db = create_engine(settings.database_url)
         self.sessions = sessions = session_factory(self._db)
         self.bus = EventBus()
@@ -115,7 +117,10 @@ class Engine:
         return plan
 
     def _web_server(self, hours: HoursService) -> _EmbeddedServer:
-        web = create_web_app(self.health, [hours_router(hours), reload_router(self.reload_menu)])
+        routers = [hours_router(hours), reload_router(self.reload_menu),
+                   status_page_router(self.sessions, timezone=hours.office_hours.zone.key)]
+        web = create_web_app(self.health, routers, session_key=self._session_key,
+                             sessions=self.sessions)
         return _EmbeddedServer(uvicorn.Config(
             web, host=self.settings.web.host, port=self.settings.web.port, log_config=None,
             lifespan="off", access_log=False))

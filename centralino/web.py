@@ -1,4 +1,4 @@
-"""The web app: health and metrics now; domain packages add their routers here later."""
+"""The web app: health, metrics, login; domain packages add their routers here."""
 
 from __future__ import annotations
 
@@ -8,14 +8,21 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import REGISTRY
 from prometheus_client.exposition import choose_encoder
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from centralino.auth.web import install_auth
 from centralino.health import HealthReport
 
 
 def create_web_app(health: Callable[[], Awaitable[HealthReport]],
-                   routers: Sequence[APIRouter] = ()) -> FastAPI:
-    """The engine's web app: ``/health``, ``/metrics`` and the domain packages' routers."""
+                   routers: Sequence[APIRouter] = (), *, session_key: str,
+                   sessions: async_sessionmaker[AsyncSession]) -> FastAPI:
+    """The engine's web app: ``/health``, ``/metrics``, login and the domain packages' routers.
+
+    Users are looked up through ``sessions``; session cookies are signed with ``session_key``.
+    """
     app = FastAPI(title="Centralino", docs_url="/api/docs", redoc_url=None)
+    install_auth(app, session_key, sessions)
     for router in routers:
         app.include_router(router)
 

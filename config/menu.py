@@ -234,6 +234,7 @@ class Classification(_Strict):
 
     code: ClassificationCode
     label: str | dict[Language, str]
+    sla_hours: float | None = Field(default=None, gt=0, le=8760)  # to resolve; none: the parent's
     children: list[Classification] = []
 
 

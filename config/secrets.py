@@ -3,8 +3,8 @@
 The file (``$CENTRALINO_SECRETS_FILE``, default ``~/.config/centralino/secrets.yaml``) is
 generated with random values and mode 0600 the first time it is needed, so the sandbox and the
 engine agree on the same passwords without anyone typing them. Environment variables win:
-``CENTRALINO_AMI_SECRET``, ``CENTRALINO_ARI_PASSWORD``, ``CENTRALINO_PIN_KEY`` and
-``CENTRALINO_SEAT_PASSWORD_<SEAT>``.
+``CENTRALINO_AMI_SECRET``, ``CENTRALINO_ARI_PASSWORD``, ``CENTRALINO_PIN_KEY``,
+``CENTRALINO_SESSION_KEY`` and ``CENTRALINO_SEAT_PASSWORD_<SEAT>``.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ class Secrets:
     ari_password: str
     seat_passwords: dict[str, str]
     pin_key: str = ""  # HMAC key of the contacts' PINs
+    session_key: str = ""  # signs the web app's session cookies
 
 
 def secrets_file() -> Path:
@@ -36,7 +37,7 @@ def load_secrets(seat_names: list[str]) -> Secrets:
     """Return the secrets for the AMI/ARI users and the given seats, creating missing ones."""
     path = secrets_file()
     stored = _read(path)
-    wanted = {"ami_secret": None, "ari_password": None, "pin_key": None}
+    wanted = {"ami_secret": None, "ari_password": None, "pin_key": None, "session_key": None}
     wanted.update({f"seat_{seat}": None for seat in seat_names})
     missing = [key for key in wanted if not stored.get(key)]
     if missing:
@@ -47,6 +48,7 @@ def load_secrets(seat_names: list[str]) -> Secrets:
         ami_secret=env("CENTRALINO_AMI_SECRET") or stored["ami_secret"],
         ari_password=env("CENTRALINO_ARI_PASSWORD") or stored["ari_password"],
         pin_key=env("CENTRALINO_PIN_KEY") or stored["pin_key"],
+        session_key=env("CENTRALINO_SESSION_KEY") or stored["session_key"],
         seat_passwords={
             seat: env(f"CENTRALINO_SEAT_PASSWORD_{seat.upper()}") or stored[f"seat_{seat}"]
             for seat in seat_names

@@ -1,4 +1,4 @@
-"""The ``tickets`` and ``contacts`` tables."""
+"""The ``tickets``, ``ticket_events`` and ``contacts`` tables."""
 
 from __future__ import annotations
 
@@ -6,7 +6,18 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from centralino.calls.models import Call
@@ -14,7 +25,15 @@ from centralino.db import Base, UTCDateTime, utcnow
 
 
 class TicketStatus(StrEnum):
+    """Where a ticket is in its workflow (the allowed moves: :data:`cti.workflow.TRANSITIONS`)."""
+
     NEW = "new"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    WAITING_SECOND_LEVEL = "waiting_second_level"  # with a back-office team
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REOPENED = "reopened"
 
 
 class TicketChannel(StrEnum):
@@ -32,7 +51,19 @@ class IvrOutcome(StrEnum):
     STATUS_QUERY = "status_query"
 
 
-_OUTCOME_VALUES = ", ".join(f"'{o.value}'" for o in IvrOutcome)
+class TicketEventKind(StrEnum):
+    """What a history row records a change of."""
+
+    STATUS = "status"
+    CLASSIFICATION = "classification"
+    ASSIGNMENT = "assignment"
+    NOTE = "note"
+    SECOND_LEVEL = "second_level"
+    CALLBACK = "callback"
+
+
+def _values(enum: type[StrEnum]) -> str:
+    return ", ".join(f"'{member.value}'" for member in enum)
 
 
 class Contact(Base):
@@ -57,7 +88,9 @@ class Ticket(Base):
     __table_args__ = (
         Index("ix_tickets_created_at", "created_at"),
         Index("ix_tickets_status", "status"),
-        CheckConstraint(f"ivr_outcome IN ({_OUTCOME_VALUES})", name="ivr_outcome"),
+        Index("ix_tickets_due_at", "due_at"),
+        CheckConstraint(f"ivr_outcome IN ({_values(IvrOutcome)})", name="ivr_outcome"),
+        CheckConstraint(f"status IN ({_values(TicketStatus)})", name="status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -76,6 +109,16 @@ class Ticket(Base):
     ivr_nodes: Mapped[list[dict[str, Any]]] = mapped_column(
         JSON, default=list, server_default=text("'[]'"))
     ivr_outcome: Mapped[str | None] = mapped_column(String(32))
+    # The operators' work on it (cti.workflow): who has it, the back office, what was done.
+    assigned_to: Mapped[str | None] = mapped_column(String(64))  # a user name
+    second_level_team: Mapped[str | None] = mapped_column(String(64))
+    notes: Mapped[str | None] = mapped_column(Text)
+    resolution: Mapped[str | None] = mapped_column(Text)
+    callback_requested: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                     server_default=false())
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the SLA of its classification
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -85,3 +128,26 @@ class Ticket(Base):
 
     def __repr__(self) -> str:
         return f"Ticket(tracking_code={self.tracking_code!r}, status={self.status!r})"
+
+
+class TicketEvent(Base):
+    """One change of a ticket, with who made it and when: together, the ticket's history."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (
+        Index("ix_ticket_events_ticket_id", "ticket_id"),
+        CheckConstraint(f"kind IN ({_values(TicketEventKind)})", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(Integer, ForeignKey("tickets.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))  # a user name, or "system", "ivr"
+    kind: Mapped[str] = mapped_column(String(16))
+    from_value: Mapped[str | None] = mapped_column(String(64))
+    to_value: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)  # a note, a resolution, a reason
+
+    def __repr__(self) -> str:
+        return (f"TicketEvent(ticket_id={self.ticket_id!r}, kind={self.kind!r}, "
+                f"to_value={self.to_value!r}, actor={self.actor!r})")
