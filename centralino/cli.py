@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from acd.cli import operator_app, seats_app
 from centralino.auth.cli import app as users_app
 from centralino.calls.cli import app as calls_app
 from centralino.engine_cli import register as register_engine_commands
@@ -21,6 +22,8 @@ app.add_typer(tickets_app, name="tickets", help="Tickets opened for calls.")
 app.add_typer(contacts_app, name="contacts", help="People the IVR can identify by PIN.")
 app.add_typer(hours_app, name="hours", help="Office hours: the override and the state now.")
 app.add_typer(config_app, name="config", help="Configuration files: check the IVR menu.")
+app.add_typer(seats_app, name="seats", help="Operator seats: who is where, in what state.")
+app.add_typer(operator_app, name="operator", help="Operators: log in, pause, ready, log out.")
 app.add_typer(users_app, name="users", help="Users of the web app and their roles.")
 register_engine_commands(app)
 

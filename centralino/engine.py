@@ -12,6 +12,10 @@ from datetime import UTC, datetime
 import structlog
 import uvicorn
 
+from acd.http import seats_router
+from acd.operators import OperatorDesk
+from acd.state import AcdPicture
+from acd.sync import follow_asterisk
 from centralino import metrics
 from centralino.ami import AmiClient
 from centralino.ari import AriClient
@@ -32,6 +36,7 @@ from config.loader import ConfigError
 from config.secrets import Secrets
 from config.settings import Settings
 from cti.desk import TicketDesk
+from cti.plugin import CtiWeb
 from cti.status_page import status_page_router
 from ivr.hours import CenterStatus
 from ivr.hours_http import hours_router
@@ -40,7 +45,7 @@ from ivr.locations import media_dirs, sounds_location
 from ivr.plan import MenuPlan, MenuPlans
 from ivr.prompts import PromptStore
 from ivr.reload_http import reload_router
-from ivr.runner import IvrScript
+from ivr.runner import IvrScript, OverflowScript
 
 log = structlog.get_logger(__name__)
 
@@ -96,9 +101,15 @@ class Engine:
         self.ari = AriClient(settings.asterisk, secrets.ari_password, self._on_ari_event)
         self.dispatcher = StasisDispatcher(
             self.ari, self.bus, DatabaseCallLog(sessions),
-            scripts={"tollfree": IvrScript(self.menus, self.tickets, self._center_status)},
+            scripts={"tollfree": IvrScript(self.menus, self.tickets, self._center_status),
+                     "overflow": OverflowScript(self.menus, self.tickets)},
         )
         self.ami = AmiClient(settings.asterisk, secrets.ami_secret)
+        self.acd = AcdPicture(settings.acd, settings.seats.names, self.bus)
+        follow_asterisk(self.ami, self.acd)
+        self.cti_web = CtiWeb(sessions, self.bus, self.acd,
+                              OperatorDesk(self.ami, settings.acd, settings.seats.names),
+                              lambda: self.menus.current.menu, settings.acd.pause_reasons)
         metrics.ACTIVE_CALLS.set_function(lambda: self.dispatcher.active_calls)
 
     def _center_status(self) -> CenterStatus:
@@ -118,7 +129,8 @@ class Engine:
 
     def _web_server(self, hours: HoursService) -> _EmbeddedServer:
         routers = [hours_router(hours), reload_router(self.reload_menu),
-                   status_page_router(self.sessions, timezone=hours.office_hours.zone.key)]
+                   status_page_router(self.sessions, timezone=hours.office_hours.zone.key),
+                   seats_router(self.acd), *self.cti_web.routers()]
         web = create_web_app(self.health, routers, session_key=self._session_key,
                              sessions=self.sessions)
         return _EmbeddedServer(uvicorn.Config(
@@ -183,6 +195,7 @@ class Engine:
         finally:
             log.info("engine.stopping", active_calls=self.dispatcher.active_calls)
             await self.dispatcher.stop()
+            await self.cti_web.stop()
             await self.ari.close()
             await self.ami.close()
             await hours.stop()

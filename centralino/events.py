@@ -43,4 +43,73 @@ class ConnectionChanged:
     detail: str | None = None
 
 
-DomainEvent = CallStarted | CallAnswered | CallEnded | TicketOpened | ConnectionChanged
+@dataclass(frozen=True, slots=True)
+class SeatChanged:
+    """An operator seat changed: who is logged in, their state, or the phone's registration."""
+
+    seat: str
+    operator: str | None
+    state: str  # logged_out, ready, paused, ringing, in_call, wrap_up
+    reason: str | None  # the pause reason
+    registered: bool
+    since: datetime | None  # when the seat entered ``state``, if known
+
+
+@dataclass(frozen=True, slots=True)
+class CallerQueued:
+    """A caller joined the operators' queue."""
+
+    linkedid: str
+    queue: str
+    caller_id: str | None
+    position: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CallerLeftQueue:
+    """A caller stopped waiting: answered, abandoned, or out of the queue (overflow)."""
+
+    linkedid: str
+    queue: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AgentCalled:
+    """A seat rings for a queued caller: what a screen-pop hangs on."""
+
+    linkedid: str
+    queue: str
+    seat: str
+    operator: str
+    caller_id: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class QueueCallAnswered:
+    """An operator answered a queued caller."""
+
+    linkedid: str
+    queue: str
+    seat: str
+    operator: str
+    hold_seconds: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class QueueCallAbandoned:
+    """A caller hung up while waiting in the queue."""
+
+    linkedid: str
+    queue: str
+    position: int
+    hold_seconds: int
+    at: datetime
+
+
+DomainEvent = (CallStarted | CallAnswered | CallEnded | TicketOpened | ConnectionChanged
+               | SeatChanged | CallerQueued | CallerLeftQueue | AgentCalled | QueueCallAnswered
+               | QueueCallAbandoned)

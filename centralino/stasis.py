@@ -85,15 +85,26 @@ class StasisDispatcher:
             session.deliver(event)
             if isinstance(event, ChannelDestroyed) or (
                     isinstance(event, StasisEnd) and not session.left_stasis):
-                self._sessions.pop(session.id, None)
+                self._forget(session)
 
     def _start(self, channel: Channel, args: list[str]) -> None:
-        if channel.id in self._sessions:
-            return
+        existing = self._sessions.get(channel.id)
+        if existing is not None:
+            if not existing.left_stasis:
+                return
+            # Back from the dialplan (a queue's overflow): a new script takes the call over.
+            for task, owner in list(self._tasks.items()):
+                if owner is existing:
+                    task.cancel()
         linkedid = args[1] if len(args) > 1 and args[1] else channel.id
         session = CallSession(self._ari, channel, args, linkedid)
         self._sessions[channel.id] = session
         self._spawn(session, self._run(session))
+
+    def _forget(self, session: CallSession) -> None:
+        """Drop ``session`` unless a newer session of the same channel took its place."""
+        if self._sessions.get(session.id) is session:
+            del self._sessions[session.id]
 
     def _spawn(self, session: CallSession, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work, name=f"call-{session.id}")
@@ -110,9 +121,9 @@ class StasisDispatcher:
         if not self._accepting or script is None:
             log.warning("call.refused", entry=entry, accepting=self._accepting)
             await self._send_to_fallback(session)
-            self._sessions.pop(session.id, None)
+            self._forget(session)
             return
-        disposition = "failed"
+        disposition: str | None = "failed"  # None: the call goes on, its end is not ours
         try:
             await self._call_log.started(session)
             self._bus.publish(events.CallStarted(session.linkedid, session.channel.name,
@@ -130,20 +141,18 @@ class StasisDispatcher:
         except CallHungUp:
             disposition = "answered" if session.answered_at else "abandoned"
         except asyncio.CancelledError:
-            if session.left_stasis and not session.hung_up:
-                # Alive in the dialplan: the next engine follows it again (reconcile).
-                self._sessions.pop(session.id, None)
-                raise
-            disposition = "lost"
+            # Alive in the dialplan (or back in Stasis under a new script): the next engine,
+            # or that script, follows it and writes its end.
+            disposition = None if session.left_stasis and not session.hung_up else "lost"
             raise
         except Exception:
             log.exception("call.script_failed", entry=entry)
             await self._send_to_fallback(session)
         finally:
-            self._sessions.pop(session.id, None)
-            if session.ended_at is None:
-                session.ended_at = datetime.now(UTC)
-            await asyncio.shield(self._record_end(session, disposition))
+            self._forget(session)
+            if disposition is not None:
+                session.ended_at = session.ended_at or datetime.now(UTC)
+                await asyncio.shield(self._record_end(session, disposition))
 
     def _answered(self, session: CallSession, at: datetime) -> None:
         self._bus.publish(events.CallAnswered(session.linkedid, at))
@@ -216,9 +225,9 @@ class StasisDispatcher:
         except AriError as exc:  # gone between the listing and the subscription
             log.info("call.follow_failed", error=str(exc))
         except asyncio.CancelledError:
-            self._sessions.pop(session.id, None)
+            self._forget(session)
             raise
-        self._sessions.pop(session.id, None)
+        self._forget(session)
         session.ended_at = session.ended_at or datetime.now(UTC)
         await asyncio.shield(self._record_end(session, "answered"))
 

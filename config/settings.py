@@ -87,6 +87,26 @@ class SeatSettings(_Strict):
         return [f"{self.prefix}{n}" for n in range(1, self.count + 1)]
 
 
+QueueStrategy = Literal["leastrecent", "ringall", "fewestcalls", "random", "rrmemory",
+                        "rrordered", "linear", "wrandom"]
+PauseReason = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$")]
+
+
+class AcdSettings(_Strict):
+    """The operators' queue (Asterisk app_queue): distribution, timing, announcements, pauses."""
+
+    queue: str = Field(default="operators", pattern=r"^[a-z][a-z0-9_-]*$")
+    # app_queue's strategy; leastrecent rings the seat idle longest (since its last call).
+    strategy: QueueStrategy = "leastrecent"
+    ring_timeout: int = Field(default=15, ge=1)        # seconds a seat rings before the next try
+    wrapup_seconds: int = Field(default=10, ge=0)      # after a call, before the seat rings again
+    max_wait_seconds: int = Field(default=300, ge=1)   # then the caller leaves (overflow)
+    announce_frequency: int = Field(default=30, ge=0)  # position and hold time; 0: never
+    pause_reasons: list[PauseReason] = Field(
+        default_factory=lambda: ["break", "back_office", "training"], min_length=1)
+    music_class: str = Field(default="default", pattern=r"^[A-Za-z0-9_-]+$")
+
+
 class PromptSettings(_Strict):
     """Asterisk's own language: what it plays while the engine is away (the IVR's language is
     the menu file's first one, set on every call the engine takes)."""
@@ -137,6 +157,7 @@ class Settings(_Strict):
     asterisk: AsteriskSettings = AsteriskSettings()
     toll_free: TollFreeSettings = TollFreeSettings()
     seats: SeatSettings = SeatSettings()
+    acd: AcdSettings = AcdSettings()
     prompts: PromptSettings = PromptSettings()
     sandbox: SandboxSettings = SandboxSettings()
     ivr: IvrSettings = IvrSettings()

@@ -37,6 +37,23 @@ def normalize_phone(number: str, region: str = "IT") -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def phone_variants(number: str, region: str = "IT") -> list[str]:
+    """The ways a trunk may present ``number`` as caller id: E.164, ``00``-prefixed, national.
+
+    Empty for something that is not a phone number. The national form is included only for
+    numbers of ``region``'s own country (``+39 339 ...`` also arrives as ``339...``).
+    """
+    try:
+        e164 = normalize_phone(number, region)
+    except ValueError:
+        return []
+    variants = [e164, "00" + e164[1:]]
+    parsed = phonenumbers.parse(e164)
+    if parsed.country_code == phonenumbers.country_code_for_region(region):
+        variants.append(phonenumbers.national_significant_number(parsed))
+    return variants
+
+
 async def add_contact(session: AsyncSession, name: str, *, phone: str | None = None,
                       pin: str | None = None, pin_key: str = "") -> Contact:
     """Store a contact; ``phone`` is normalised, ``pin`` kept only as its digest."""
@@ -55,6 +72,18 @@ async def list_contacts(session: AsyncSession, limit: int = 100) -> list[Contact
     """The ``limit`` newest contacts."""
     result = await session.execute(select(Contact).order_by(Contact.id.desc()).limit(limit))
     return list(result.scalars().all())
+
+
+async def contact_by_phone(session: AsyncSession, number: str, region: str = "IT",
+                           ) -> Contact | None:
+    """The contact whose phone is ``number`` (a caller id, in any form ``normalize_phone``
+    takes); the newest if several share it; None for an unknown or malformed number."""
+    try:
+        phone = normalize_phone(number, region)
+    except ValueError:
+        return None
+    return await session.scalar(
+        select(Contact).where(Contact.phone == phone).order_by(Contact.id.desc()).limit(1))
 
 
 async def contact_by_pin(session: AsyncSession, pin: str, pin_key: str) -> Contact | None:

@@ -38,7 +38,7 @@ from config.menu import (
 from cti.desk import TicketDesk
 from cti.models import IvrOutcome
 from cti.tickets import IvrTrace
-from ivr.hours import CenterStatus
+from ivr.hours import CenterState, CenterStatus
 from ivr.plan import SAY_TRACKING_CODE, MenuPlan, MenuPlans
 
 log = structlog.get_logger(__name__)
@@ -60,6 +60,21 @@ class IvrScript:
 
     async def __call__(self, session: CallSession) -> None:
         await IvrCall(session, self._plans.current, self._desk).run(self._center_status())
+
+
+class OverflowScript:
+    """A caller the queue could not serve (nobody free, waited too long) comes back from the
+    dialplan: the IVR goes on at the menu's ``closed`` entry, its message and voicemail."""
+
+    def __init__(self, plans: MenuPlans, desk: TicketDesk) -> None:
+        self._plans = plans
+        self._desk = desk
+
+    async def __call__(self, session: CallSession) -> None:
+        reason = session.args[2] if len(session.args) > 2 else "overflow"
+        log.info("ivr.queue_overflow", queue_status=reason)
+        await IvrCall(session, self._plans.current, self._desk).run(
+            CenterStatus(CenterState.CLOSED, f"queue: {reason}"))
 
 
 class IvrCall:

@@ -139,7 +139,7 @@ async def test_a_caller_waiting_in_the_queue_outlives_an_engine_kill_and_the_end
                 for e in observer.events_of("ChannelDialplan")), timeout=20)
             first.process.kill()
             await first.process.wait()
-        async with engine_process(settings, itest_config):
+        async with engine_process(settings, itest_config) as second:
             result = await asyncio.wait_for(call, 60)
             assert result.succeeded, result.output  # the caller stayed in the queue
 
@@ -148,5 +148,5 @@ async def test_a_caller_waiting_in_the_queue_outlives_an_engine_kill_and_the_end
 
             calls = await wait_until(ended, lambda found: bool(found) and
                                      found[0].ended_at is not None, timeout=15)
-    assert calls[0].disposition == "answered", "followed to its end, not closed as lost"
+    assert calls[0].disposition == "answered", second.stderr
     assert calls[0].duration_seconds is not None and calls[0].duration_seconds > 9

@@ -114,12 +114,14 @@ async def test_caller_hanging_up_mid_menu_leaves_a_ticket_saying_so(
     assert nodes(ticket.ivr_nodes)[0] == "welcome" and ticket.dtmf_path == ""
 
 
-async def test_queued_caller_stays_a_live_call_until_hanging_up_in_the_queue(
+async def test_queued_caller_nobody_can_answer_overflows_to_the_closed_message_and_voicemail(
         engine: EngineRunner, settings: Settings) -> None:
     await call(settings, "3335550006", [Pause(500), Press("2"), Pause(4000)], end=HANG_UP)
 
     ticket = await ticket_of_call_from(engine, "3335550006")
-    assert ticket.ivr_outcome == "queued" and ticket.classification == "seismic"
+    assert ticket.classification == "seismic" and ticket.dtmf_path == "2"
+    assert nodes(ticket.ivr_nodes)[-1] == "closed", "no operator logged in: queue overflow"
+    assert ticket.ivr_outcome == "voicemail"
     stored = await ended_call(engine, "3335550006")
     assert stored.disposition == "answered"
     assert stored.duration_seconds is not None and stored.duration_seconds > 4

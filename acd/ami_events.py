@@ -1,0 +1,242 @@
+"""The AMI messages the ACD reads, parsed once into typed records.
+
+app_queue's member events (``QueueMemberAdded``, ``QueueMemberStatus``, ``QueueMemberPause``)
+and QueueStatus's ``QueueMember`` carry the member's whole state, so each becomes one
+:class:`Member`; caller and agent events become :class:`CallerJoined`, :class:`AgentEvent` and
+the like; ``ContactStatus`` says whether a seat's phone is registered. Anything else is ``None``.
+A message of a known type without the fields it must have raises :class:`MalformedEvent`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import IntEnum
+from typing import Any, Literal, cast
+
+
+class MalformedEvent(ValueError):
+    """An AMI message of a known type that does not have the expected fields."""
+
+
+class DeviceState(IntEnum):
+    """app_queue's ``Status``: Asterisk's ``enum ast_device_state`` (AST_DEVICE_*)."""
+
+    UNKNOWN = 0
+    NOT_INUSE = 1
+    INUSE = 2
+    BUSY = 3
+    INVALID = 4
+    UNAVAILABLE = 5
+    RINGING = 6
+    RINGINUSE = 7
+    ONHOLD = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A queue member as app_queue reports it: who, on which interface, in what state."""
+
+    queue: str
+    interface: str
+    name: str
+    status: DeviceState
+    paused: bool
+    reason: str
+    in_call: bool
+    last_call: datetime | None
+    last_pause: datetime | None
+    login_time: datetime | None
+    wrapup_seconds: int  # the member's own wrap-up time; 0: the queue's
+    at: datetime | None  # the event's Timestamp; None in a QueueStatus answer
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRemoved:
+    queue: str
+    interface: str
+    at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CallerJoined:
+    queue: str
+    channel: str
+    uniqueid: str
+    linkedid: str
+    caller_id: str | None
+    position: int
+    at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CallerLeft:
+    queue: str
+    uniqueid: str
+    linkedid: str
+    at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CallerAbandoned:
+    queue: str
+    uniqueid: str
+    linkedid: str
+    position: int
+    hold_seconds: int
+    at: datetime | None
+
+
+AgentAction = Literal["AgentCalled", "AgentRingNoAnswer", "AgentConnect", "AgentComplete"]
+
+
+@dataclass(frozen=True, slots=True)
+class AgentEvent:
+    """A queue caller and a member: rung, not answered, connected or finished.
+
+    Asterisk leaves out the caller's channel fields when that channel is already gone (seen on
+    AgentComplete after the caller hung up): ``linkedid`` is then None. AgentCalled and
+    AgentConnect always name the caller.
+    """
+
+    kind: AgentAction
+    queue: str
+    interface: str
+    member_name: str
+    linkedid: str | None
+    caller_id: str | None
+    hold_seconds: int  # AgentConnect and AgentComplete; 0 otherwise
+    at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    """A waiting caller in a QueueStatus answer (which carries no linkedid)."""
+
+    queue: str
+    channel: str
+    uniqueid: str
+    caller_id: str | None
+    position: int
+    wait_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class ContactChanged:
+    """A seat's phone registered, was removed or became (un)reachable."""
+
+    endpoint: str
+    registered: bool
+    at: datetime | None
+
+
+AcdEvent = (Member | MemberRemoved | CallerJoined | CallerLeft | CallerAbandoned | AgentEvent
+            | QueueEntry | ContactChanged)
+
+#: The AMI events the ACD follows (QueueMember and QueueEntry only come in QueueStatus answers).
+FOLLOWED_EVENTS = ("QueueMemberAdded", "QueueMemberStatus", "QueueMemberPause",
+                   "QueueMemberRemoved", "QueueCallerJoin", "QueueCallerLeave",
+                   "QueueCallerAbandon", "AgentCalled", "AgentRingNoAnswer", "AgentConnect",
+                   "AgentComplete", "ContactStatus")
+
+# ContactStatus values of a contact that is gone or cannot be reached.
+_UNREGISTERED = ("Removed", "Unreachable")
+
+
+class _Fields:
+    """Typed reads of one message's headers; a missing or bad one is a MalformedEvent."""
+
+    def __init__(self, message: Mapping[str, Any], event: str) -> None:
+        self._message = message
+        self._event = event
+
+    def text(self, key: str) -> str:
+        value = self._message.get(key)
+        if not isinstance(value, str) or not value:
+            raise MalformedEvent(f"{self._event}: no {key}")
+        return value
+
+    def optional(self, key: str) -> str:
+        value = self._message.get(key, "")
+        return value if isinstance(value, str) else ""
+
+    def number(self, key: str, default: int | None = None) -> int:
+        value = self._message.get(key)
+        if value in (None, "") and default is not None:
+            return default
+        try:
+            return int(str(value))
+        except ValueError:
+            raise MalformedEvent(f"{self._event}: {key} is not a number: {value!r}") from None
+
+    def flag(self, key: str) -> bool:
+        return self.number(key, default=0) != 0
+
+    def epoch(self, key: str) -> datetime | None:
+        """A time in whole seconds since 1970 (``0`` or missing: never)."""
+        seconds = self.number(key, default=0)
+        return datetime.fromtimestamp(seconds, UTC) if seconds > 0 else None
+
+    def timestamp(self) -> datetime | None:
+        """The event's ``Timestamp`` (manager.conf ``timestampevents``), if any."""
+        value = self.optional("Timestamp")
+        try:
+            return datetime.fromtimestamp(float(value), UTC) if value else None
+        except ValueError:
+            raise MalformedEvent(f"{self._event}: bad Timestamp {value!r}") from None
+
+    def caller_id(self) -> str | None:
+        number = self.optional("CallerIDNum")
+        return number if number and number != "<unknown>" else None
+
+
+def _member(f: _Fields, name_key: str, interface_key: str) -> Member:
+    status = f.number("Status")
+    try:
+        state = DeviceState(status)
+    except ValueError:
+        raise MalformedEvent(f"unknown member Status {status}") from None
+    return Member(
+        queue=f.text("Queue"), interface=f.text(interface_key), name=f.text(name_key),
+        status=state, paused=f.flag("Paused"), reason=f.optional("PausedReason"),
+        in_call=f.flag("InCall"), last_call=f.epoch("LastCall"),
+        last_pause=f.epoch("LastPause"), login_time=f.epoch("LoginTime"),
+        wrapup_seconds=f.number("Wrapuptime", default=0), at=f.timestamp())
+
+
+def parse_event(message: Mapping[str, Any]) -> AcdEvent | None:
+    """The typed record for ``message``; ``None`` for messages the ACD does not use."""
+    event = message.get("Event")
+    if not isinstance(event, str):
+        return None
+    f = _Fields(message, event)
+    if event in ("QueueMemberAdded", "QueueMemberStatus", "QueueMemberPause"):
+        return _member(f, "MemberName", "Interface")
+    if event == "QueueMember":  # QueueStatus spells the same fields differently
+        return _member(f, "Name", "Location")
+    if event == "QueueMemberRemoved":
+        return MemberRemoved(f.text("Queue"), f.text("Interface"), f.timestamp())
+    if event == "QueueCallerJoin":
+        return CallerJoined(f.text("Queue"), f.text("Channel"), f.text("Uniqueid"),
+                            f.text("Linkedid"), f.caller_id(), f.number("Position"),
+                            f.timestamp())
+    if event == "QueueCallerLeave":
+        return CallerLeft(f.text("Queue"), f.text("Uniqueid"), f.text("Linkedid"), f.timestamp())
+    if event == "QueueCallerAbandon":
+        return CallerAbandoned(f.text("Queue"), f.text("Uniqueid"), f.text("Linkedid"),
+                               f.number("OriginalPosition", default=f.number("Position", 0)),
+                               f.number("HoldTime", default=0), f.timestamp())
+    if event in ("AgentCalled", "AgentRingNoAnswer", "AgentConnect", "AgentComplete"):
+        linkedid = (f.text("Linkedid") if event in ("AgentCalled", "AgentConnect")
+                    else f.optional("Linkedid") or None)
+        return AgentEvent(cast(AgentAction, event), f.text("Queue"), f.text("Interface"),
+                          f.text("MemberName"), linkedid, f.caller_id(),
+                          f.number("HoldTime", default=0), f.timestamp())
+    if event == "QueueEntry":
+        return QueueEntry(f.text("Queue"), f.text("Channel"), f.text("Uniqueid"), f.caller_id(),
+                          f.number("Position"), f.number("Wait", default=0))
+    if event == "ContactStatus":
+        return ContactChanged(f.text("EndpointName"),
+                              f.text("ContactStatus") not in _UNREGISTERED, f.timestamp())
+    return None

@@ -1,0 +1,171 @@
+"""The ACD tests' own sandbox (instance ``acdtest``, ports 16xxx, its own secrets file), so they
+run beside the other integration tests; real seats (sipp phones) and callers (Local channels
+originated into ``acd-queue``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from centralino.ami import AmiClient
+from centralino.sandbox import process as sandbox
+from config.loader import load_settings
+from config.secrets import SECRETS_FILE_ENV, Secrets, load_secrets
+from config.settings import Settings
+
+from ..conftest import TEST_MENU, EngineRunner
+from ..sipp_caller import free_udp_port
+from . import sipp_seat
+from .helpers import running
+
+ACD_CONFIG = """\
+version: 1
+database_url: sqlite+aiosqlite:///{db}
+web: {{port: 16190}}
+asterisk:
+  ami: {{port: 16138}}
+  ari: {{port: 16188}}
+  sip: {{port: 16160}}
+  reconnect: {{initial_delay: 0.2, max_delay: 1.0}}
+sandbox: {{instance: acdtest}}
+acd: {{ring_timeout: 3, wrapup_seconds: 2, max_wait_seconds: 20}}
+ivr: {{menu_file: {menu}}}
+"""
+
+
+@pytest.fixture(scope="session")
+def acd_secrets_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("acd-secrets") / "secrets.yaml"
+
+
+@contextlib.contextmanager
+def secrets_from(path: Path) -> Iterator[None]:
+    """Point ``CENTRALINO_SECRETS_FILE`` at ``path`` for a while (the other integration tests
+    keep theirs)."""
+    before = os.environ.get(SECRETS_FILE_ENV)
+    os.environ[SECRETS_FILE_ENV] = str(path)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(SECRETS_FILE_ENV, None)
+        else:
+            os.environ[SECRETS_FILE_ENV] = before
+
+
+@pytest.fixture(autouse=True)
+def _acd_secrets(acd_secrets_file: Path) -> Iterator[None]:
+    with secrets_from(acd_secrets_file):
+        yield
+
+
+@pytest.fixture(scope="session")
+def itest_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("acdtest")
+    path = base / "centralino.yaml"
+    path.write_text(ACD_CONFIG.format(db=base / "acd.db", menu=TEST_MENU), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def settings(itest_config: Path) -> Settings:
+    return load_settings(itest_config)
+
+
+@pytest.fixture(scope="session")
+def secrets(settings: Settings, acd_secrets_file: Path) -> Secrets:
+    with secrets_from(acd_secrets_file):
+        return load_secrets(settings.seats.names)
+
+
+@pytest.fixture(scope="session")
+def asterisk(settings: Settings, acd_secrets_file: Path, secrets: Secrets
+             ) -> Iterator[sandbox.SandboxStatus]:
+    with secrets_from(acd_secrets_file):
+        status = sandbox.up(settings)
+    yield status
+    sandbox.down(settings)
+
+
+class AmiWatch:
+    """The tests' own AMI session: places callers, hangs up, and keeps every event it sees.
+
+    With ``ACD_RECORD_EVENTS=DIR`` each test's events are also written to ``DIR/<test>.txt``
+    as AMI text: that is where ``tests/unit/acd_events/`` comes from.
+    """
+
+    def __init__(self, client: AmiClient) -> None:
+        self.client = client
+        self.events: list[dict[str, Any]] = []
+        client.on_event("*", lambda event: self.events.append(dict(event)))
+
+    def save(self, path: Path) -> None:
+        blocks = ["".join(f"{key}: {value}\n" for key, value in event.items()
+                          if key != "content") for event in self.events]
+        path.write_text("\n".join(blocks), encoding="utf-8")
+
+    def of(self, name: str, **fields: str) -> list[dict[str, Any]]:
+        return [e for e in self.events if e.get("Event") == name
+                and all(e.get(k) == v for k, v in fields.items())]
+
+    async def call_queue(self, caller: str, seconds: int = 120) -> None:
+        """A caller (a Local channel) dials into ``acd-queue`` and stays up to ``seconds``."""
+        response = await self.client.send_action({
+            "Action": "Originate", "Channel": "Local/s@acd-queue", "Application": "Wait",
+            "Data": str(seconds), "CallerID": f"<{caller}>", "Async": "true"}, as_list=False)
+        assert response.get("Response") == "Success", response
+
+    async def hang_up(self, channel: str) -> None:
+        await self.client.send_action({"Action": "Hangup", "Channel": channel}, as_list=False)
+
+    async def command(self, cli: str) -> str:
+        return await self.client.command(cli)
+
+
+@pytest.fixture(scope="session")
+async def ami(settings: Settings, asterisk: sandbox.SandboxStatus, secrets: Secrets
+              ) -> AsyncIterator[AmiWatch]:
+    client = AmiClient(settings.asterisk, secrets.ami_secret, probe=True)
+    await client.start()
+    await client.wait_fully_booted(30)
+    yield AmiWatch(client)
+    await client.close()
+
+
+@pytest.fixture(autouse=True)
+async def clean_queue(ami: AmiWatch, settings: Settings, secrets: Secrets,
+                      request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Every test starts and ends with nobody logged in, no caller, no phone registered
+    (members and contacts live in the astdb, across sandbox restarts)."""
+    await _clean(ami, settings, secrets)
+    yield
+    record_dir = os.environ.get("ACD_RECORD_EVENTS")
+    if record_dir:
+        ami.save(Path(record_dir) / f"{request.node.name}.txt")
+    await _clean(ami, settings, secrets)
+
+
+async def _clean(ami: AmiWatch, settings: Settings, secrets: Secrets) -> None:
+    await ami.command("channel request hangup all")
+    for seat in settings.seats.names:
+        await ami.client.send_action({"Action": "QueueRemove", "Queue": settings.acd.queue,
+                                      "Interface": f"PJSIP/{seat}"})
+        result = await sipp_seat.register(settings, seat, secrets.seat_passwords[seat],
+                                          free_udp_port(), expires=0)
+        assert result.succeeded, result.output
+    await asyncio.sleep(0.2)
+    ami.events.clear()
+
+
+@pytest.fixture
+async def engine(settings: Settings, asterisk: sandbox.SandboxStatus, ami: AmiWatch
+                 ) -> AsyncIterator[EngineRunner]:
+    """The engine, running against the ACD sandbox, healthy before the test starts."""
+    async with running(EngineRunner(settings)) as runner:
+        yield runner
