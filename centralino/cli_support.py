@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -38,6 +39,14 @@ async def database_session(url: str) -> AsyncIterator[AsyncSession]:
             yield session
     finally:
         await engine.dispose()
+
+
+def os_user() -> str:
+    """Who runs the command, for the record of who changed what (``--by`` defaults to it)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name in the environment nor the password database
+        return "cli"
 
 
 def settings_or_exit(path: Path | None) -> Settings:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import getpass
 import json
 from datetime import datetime
 from typing import Annotated, Any
@@ -16,6 +15,7 @@ from centralino.cli_support import (
     database_session,
     fail,
     json_ready,
+    os_user,
     print_record,
     print_rows,
     settings_or_exit,
@@ -114,7 +114,7 @@ def set_status_command(
         as_status(status)
     except InvalidTicketChange as exc:
         raise fail(str(exc), 2) from None
-    actor = by if by is not None else _os_user()
+    actor = by if by is not None else os_user()
     try:
         ticket = asyncio.run(_set_status(settings.database_url, tracking_code, status, actor,
                                          note))
@@ -174,12 +174,6 @@ def _tracking_code_or_exit(code: str) -> str:
         raise fail(f"{code!r} is not a tracking code (9 digits, the last a check digit)", 2)
     return tracking_code
 
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no login name in the environment nor the password database
-        return "cli"
 
 
 def ticket_json(ticket: Ticket, now: datetime) -> dict[str, Any]:

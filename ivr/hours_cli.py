@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import getpass
 import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from centralino.cli_support import (
     JsonOption,
     err_console,
     fail,
+    os_user,
     print_rows,
     settings_or_exit,
 )
@@ -113,7 +113,7 @@ def history(
 
 def _set(config: Path | None, mode: OverrideMode, reason: str | None, by: str | None) -> None:
     settings = settings_or_exit(config)
-    who = by if by is not None else _os_user()
+    who = by if by is not None else os_user()
     try:
         row = asyncio.run(_in_session(
             settings.database_url, lambda session: set_override(session, mode, reason, who)))
@@ -129,12 +129,6 @@ def _describe(row: HoursOverride) -> str:
     reason = f" ({row.reason})" if row.reason else ""
     return f"{what}{reason}, set by {row.set_by} at {row.set_at.isoformat()}"
 
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no login name in the environment nor the password database
-        return "cli"
 
 
 def _hours_or_exit(menu_file: Path) -> HoursSettings:
