@@ -15,13 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from centralino.cli_support import (
     ConfigOption,
     JsonOption,
-    err_console,
+    database_session,
     fail,
     os_user,
     print_rows,
+    report_problems,
     settings_or_exit,
 )
-from centralino.db import DatabaseUnavailable, create_engine, session_factory, upgrade_database
+from centralino.db import DatabaseUnavailable
 from config.hours import HoursSettings
 from config.loader import ConfigError, load_yaml_model
 from config.menu import MenuFile
@@ -136,16 +137,10 @@ def _hours_or_exit(menu_file: Path) -> HoursSettings:
     try:
         return load_yaml_model(menu_file, MenuFile).hours
     except ConfigError as exc:
-        for problem in exc.problems:
-            err_console.print(f"[red]config error[/red] {problem}", highlight=False, soft_wrap=True)
+        report_problems(exc.problems)
         raise typer.Exit(2) from None
 
 
 async def _in_session(url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    await upgrade_database(url)
-    engine = create_engine(url)
-    try:
-        async with session_factory(engine)() as session:
-            return await work(session)
-    finally:
-        await engine.dispose()
+    async with database_session(url) as session:
+        return await work(session)

@@ -21,8 +21,15 @@ from centralino.auth.service import (
     list_users,
     set_password,
 )
-from centralino.cli_support import ConfigOption, JsonOption, fail, print_rows, settings_or_exit
-from centralino.db import DatabaseUnavailable, create_engine, session_factory, upgrade_database
+from centralino.cli_support import (
+    ConfigOption,
+    JsonOption,
+    database_session,
+    fail,
+    print_rows,
+    settings_or_exit,
+)
+from centralino.db import DatabaseUnavailable
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -95,10 +102,5 @@ def _run(config: ConfigOption, work: Callable[[AsyncSession], Awaitable[T]]) -> 
 
 
 async def _in_session(url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    await upgrade_database(url)
-    engine = create_engine(url)
-    try:
-        async with session_factory(engine)() as session:
-            return await work(session)
-    finally:
-        await engine.dispose()
+    async with database_session(url) as session:
+        return await work(session)
