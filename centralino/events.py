@@ -110,6 +110,28 @@ class QueueCallAbandoned:
     at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class VoicemailStored:
+    """A caller's message is safely on disk and in the database (``recordings`` row)."""
+
+    linkedid: str
+    recording_id: int
+    caller_id: str | None
+    situation: str  # recordings.models.VoicemailSituation
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MissedCall:
+    """A caller the center could not serve hung up without leaving a message (none, or one
+    shorter than the minimum): closed, holiday, or nobody free."""
+
+    linkedid: str
+    caller_id: str | None
+    situation: str  # recordings.models.VoicemailSituation
+    at: datetime
+
+
 DomainEvent = (CallStarted | CallAnswered | CallEnded | TicketOpened | ConnectionChanged
                | SeatChanged | CallerQueued | CallerLeftQueue | AgentCalled | QueueCallAnswered
-               | QueueCallAbandoned)
+               | QueueCallAbandoned | VoicemailStored | MissedCall)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import fcntl
 import os
 import re
 import shutil
@@ -16,6 +17,10 @@ from centralino.sandbox.errors import SandboxError
 
 STAMP = ".centralino-rootfs"
 """Written inside the root once complete; a root without it (nor usr/sbin/asterisk) is rebuilt."""
+
+OWN_STATE = Path("var/lib/centralino")
+"""The instances' own files inside the root (rendered prompts, config, spool): the engine may
+write them before the root is built, and a build keeps them."""
 
 SUITE = "sid"  # Debian stable has no asterisk package; unstable has Asterisk 22.
 PACKAGES = ("asterisk", "asterisk-core-sounds-en-wav", "asterisk-core-sounds-it-wav")
@@ -44,7 +49,11 @@ def ensure_rootfs(root: Path, console: Console | None = None) -> Path:
     """
     root = root.expanduser()
     if not is_complete(root):
-        _build(root, console or Console(stderr=True))
+        root.parent.mkdir(parents=True, exist_ok=True)
+        with open(root.with_name(root.name + ".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be building it right now
+            if not is_complete(root):
+                _build(root, console or Console(stderr=True))
     stamp = root / STAMP
     if not stamp.exists():
         stamp.write_text(f"{SUITE} {' '.join(PACKAGES)}\n", encoding="utf-8")
@@ -117,6 +126,18 @@ def find_debian_mirror(sources_dir: Path = APT_SOURCES_DIR,
                        "the sandbox's root filesystem is built from the mirror apt uses")
 
 
+def _holds_only_own_state(root: Path) -> bool:
+    """True if ``root`` holds nothing but (the folders leading to) :data:`OWN_STATE`."""
+    folder = root
+    for part in OWN_STATE.parts:
+        if any(entry.name != part for entry in folder.iterdir()):
+            return False
+        folder = folder / part
+        if not folder.is_dir():
+            return True
+    return True
+
+
 def _build(root: Path, console: Console) -> None:
     debootstrap = shutil.which("debootstrap")
     if debootstrap is None:
@@ -124,11 +145,9 @@ def _build(root: Path, console: Console) -> None:
                            "(apt-get install debootstrap)")
     if os.geteuid() != 0:
         raise SandboxError("building the sandbox's root filesystem needs root (debootstrap)")
-    if root.exists() and any(root.iterdir()):
+    if root.exists() and not _holds_only_own_state(root):
         raise SandboxError(f"{root} exists but is not a complete root filesystem (no "
                            f"usr/sbin/asterisk): remove it, or set sandbox.root elsewhere")
-    if root.exists():
-        root.rmdir()
     mirror = find_debian_mirror()
     partial = root.with_name(root.name + ".partial")
     if partial.exists():
@@ -156,5 +175,9 @@ def _build(root: Path, console: Console) -> None:
             f"debootstrap failed with exit code {code}; its last lines:\n" + "\n".join(last_lines)
             + (f"\nfull log: {log_hint}" if log_hint.exists() else ""))
     (partial / STAMP).write_text(f"{SUITE} {' '.join(PACKAGES)}\n", encoding="utf-8")
+    if root.exists():  # files the instances wrote before the build: carry them over
+        if (root / OWN_STATE).exists():
+            os.replace(root / OWN_STATE, partial / OWN_STATE)
+        shutil.rmtree(root)  # nothing but the empty folders above them is left
     os.replace(partial, root)
     console.print(f"Root filesystem ready in {root}", highlight=False)

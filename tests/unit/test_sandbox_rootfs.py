@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import socket
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
-from centralino.sandbox import process
+from centralino.sandbox import process, rootfs
 from centralino.sandbox.errors import SandboxError
 from centralino.sandbox.rootfs import (
     STAMP,
@@ -120,3 +123,47 @@ def test_status_of_a_stopped_instance_is_plain_json(tmp_path: Path) -> None:
     assert data["instance"] == "nothing" and data["root"] == str(tmp_path)
     assert data["log_file"].endswith("/var/lib/centralino/nothing/log/messages")
     assert process.down(settings) is False
+
+
+FAKE_DEBOOTSTRAP = """\
+#!/bin/sh
+# debootstrap --variant=minbase --include=... SUITE TARGET MIRROR: a stand-in that makes a root
+target="$4"
+mkdir -p "$target/usr/sbin" "$target/etc" "$target/var/lib/dpkg"
+touch "$target/usr/sbin/asterisk"
+echo "I: Base system installed successfully."
+"""
+
+
+def stand_in_debootstrap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "debootstrap"
+    script.write_text(FAKE_DEBOOTSTRAP)
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    monkeypatch.setattr(rootfs, "find_debian_mirror", lambda: "http://mirror.example.org/debian")
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+
+
+def test_prompts_rendered_before_the_first_build_are_kept_by_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stand_in_debootstrap(tmp_path, monkeypatch)
+    root = tmp_path / "root"
+    prompt = root / "var/lib/centralino/itest/media/tts-1.wav"
+    prompt.parent.mkdir(parents=True)
+    prompt.write_bytes(b"RIFF")
+    ensure_rootfs(root, Console(file=io.StringIO()))
+    assert is_complete(root) and (root / STAMP).exists()
+    assert prompt.read_bytes() == b"RIFF"
+    assert (root / "var/lib/dpkg").is_dir()
+
+
+def test_a_root_holding_files_of_another_kind_is_not_built_over(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stand_in_debootstrap(tmp_path, monkeypatch)
+    root = tmp_path / "root"
+    (root / "home").mkdir(parents=True)
+    with pytest.raises(SandboxError, match="not a complete root filesystem"):
+        ensure_rootfs(root, Console(file=io.StringIO()))
+    assert (root / "home").is_dir() and not is_complete(root)
