@@ -99,6 +99,19 @@ class AriClient:
             raise AriRequestError(method, path, response.status, text)
         return json.loads(text) if text else None
 
+    async def fetch(self, path: str) -> bytes:
+        """GET ``path`` and return the body as bytes (a stored recording's ``/file``)."""
+        if self._http is None:
+            raise AriUnavailable("ARI client not started")
+        try:
+            async with self._http.get(self._base + path) as response:
+                body = await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise AriUnavailable(f"GET {path}: {exc or type(exc).__name__}") from exc
+        if response.status >= 400:
+            raise AriRequestError("GET", path, response.status, body.decode(errors="replace"))
+        return body
+
     async def _read_forever(self) -> None:
         assert self._http is not None
         reconnect = self._settings.reconnect

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import structlog
 import uvicorn
 
+from acd.callback_dialer import CallbackDialer, follow_results
 from acd.http import seats_router
 from acd.operators import OperatorDesk
 from acd.state import AcdPicture
@@ -35,6 +36,8 @@ from centralino.web import create_web_app
 from config.loader import ConfigError
 from config.secrets import Secrets
 from config.settings import Settings
+from cti.callback_service import CallbackService
+from cti.callback_store import callback_recording
 from cti.desk import TicketDesk
 from cti.plugin import CtiWeb
 from cti.status_page import status_page_router
@@ -46,6 +49,14 @@ from ivr.plan import MenuPlan, MenuPlans
 from ivr.prompts import PromptStore
 from ivr.reload_http import reload_router
 from ivr.runner import IvrScript, OverflowScript
+from recordings.access import OWNERSHIP_CHECKS
+from recordings.capture import VoicemailRecorder
+from recordings.conversation import ConversationRecordings, prepare_notices
+from recordings.http import recordings_router
+from recordings.ingest import RecordingIngester
+from recordings.retention_job import PurgeSchedule, RetentionScheduler
+from recordings.transcription import Transcriber
+from recordings.transcription_service import VoicemailTranscription
 
 log = structlog.get_logger(__name__)
 
@@ -99,17 +110,33 @@ class Engine:
         self._background: set[asyncio.Task[None]] = set()
         self.hours: HoursService | None = None
         self.ari = AriClient(settings.asterisk, secrets.ari_password, self._on_ari_event)
+        self.recordings = RecordingIngester(self.ari, sessions, settings.recordings, self.bus)
+        voicemail = VoicemailRecorder(self.recordings, self.bus)
+        self.transcriber = Transcriber(settings.transcription)
+        self.transcription = VoicemailTranscription(self.transcriber, sessions,
+                                                    settings.recordings.dir, self.bus)
         self.dispatcher = StasisDispatcher(
             self.ari, self.bus, DatabaseCallLog(sessions),
-            scripts={"tollfree": IvrScript(self.menus, self.tickets, self._center_status),
-                     "overflow": OverflowScript(self.menus, self.tickets)},
+            scripts={"tollfree": IvrScript(self.menus, self.tickets, voicemail,
+                                           self._center_status),
+                     "overflow": OverflowScript(self.menus, self.tickets, voicemail)},
         )
         self.ami = AmiClient(settings.asterisk, secrets.ami_secret)
         self.acd = AcdPicture(settings.acd, settings.seats.names, self.bus)
         follow_asterisk(self.ami, self.acd)
+        ConversationRecordings(self.recordings).follow(self.ami)
+        retention = settings.recordings.retention_days
+        self.retention = RetentionScheduler(PurgeSchedule(
+            settings.database_url, str(settings.recordings.dir.absolute()),
+            retention.voicemail, retention.conversation))
+        self.callbacks = CallbackService(sessions, self.bus,
+                                         CallbackDialer(self.ami, settings.callbacks), self.acd,
+                                         settings.callbacks, clock)
+        follow_results(self.ami, self.callbacks.on_result)
         self.cti_web = CtiWeb(sessions, self.bus, self.acd,
                               OperatorDesk(self.ami, settings.acd, settings.seats.names),
-                              lambda: self.menus.current.menu, settings.acd.pause_reasons)
+                              lambda: self.menus.current.menu, settings.acd.pause_reasons,
+                              callbacks=self.callbacks)
         metrics.ACTIVE_CALLS.set_function(lambda: self.dispatcher.active_calls)
 
     def _center_status(self) -> CenterStatus:
@@ -130,7 +157,9 @@ class Engine:
     def _web_server(self, hours: HoursService) -> _EmbeddedServer:
         routers = [hours_router(hours), reload_router(self.reload_menu),
                    status_page_router(self.sessions, timezone=hours.office_hours.zone.key),
-                   seats_router(self.acd), *self.cti_web.routers()]
+                   seats_router(self.acd), *self.cti_web.routers(),
+                   recordings_router(self.sessions, self.settings.recordings.dir,
+                                     ownership=(*OWNERSHIP_CHECKS, callback_recording))]
         web = create_web_app(self.health, routers, session_key=self._session_key,
                              sessions=self.sessions)
         return _EmbeddedServer(uvicorn.Config(
@@ -176,6 +205,10 @@ class Engine:
         plan = await self.menus.reload()
         self.hours = hours = HoursService(plan.office_hours, self.sessions, clock=self._clock)
         await hours.start()
+        await self.callbacks.start(hours)
+        if self.settings.acd.record_calls:
+            await prepare_notices(PromptStore(*media_dirs(self.settings)),
+                                  media_dirs(self.settings)[0], self.settings.acd.recording_notice)
         listener = bind_listener(self.settings.web.host, self.settings.web.port)
         server = self._web_server(hours)
         await self.ami.start()
@@ -183,8 +216,11 @@ class Engine:
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
             loop.add_signal_handler(signal.SIGHUP, self._reload_on_signal)
+        await self.retention.start()
         web_task = asyncio.create_task(server.serve(sockets=[listener]), name="web")
         lag_task = asyncio.create_task(watch_loop_lag(), name="loop-lag")
+        recordings_task = asyncio.create_task(self.recordings.keep_reconciling(),
+                                              name="recordings-reconcile")
         log.info("engine.started", web=f"http://{self.settings.web.host}:{self.settings.web.port}",
                  asterisk=self.settings.asterisk.host)
         try:
@@ -196,11 +232,16 @@ class Engine:
             log.info("engine.stopping", active_calls=self.dispatcher.active_calls)
             await self.dispatcher.stop()
             await self.cti_web.stop()
+            await self.callbacks.stop()
+            await self.transcription.close()
+            await self.transcriber.close()
             await self.ari.close()
             await self.ami.close()
             await hours.stop()
+            await self.retention.stop()
             server.should_exit = True
             lag_task.cancel()
-            await asyncio.gather(web_task, lag_task, return_exceptions=True)
+            recordings_task.cancel()
+            await asyncio.gather(web_task, lag_task, recordings_task, return_exceptions=True)
             await self._db.dispose()
             log.info("engine.stopped")

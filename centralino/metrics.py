@@ -19,6 +19,10 @@ AMI_RECONNECTS = Counter("centralino_ami_reconnects_total", "AMI connection atte
 ARI_RECONNECTS = Counter("centralino_ari_reconnects_total", "ARI connection attempts after a loss")
 IVR_OUTCOMES = Counter("centralino_ivr_outcomes_total", "Calls that left the IVR, by how",
                        ["outcome"])
+RECORDINGS_INGESTED = Counter("centralino_recordings_ingested_total",
+                              "Recordings stored on disk and in the database, by kind", ["kind"])
+RECORDINGS_DISK_FREE = Gauge("centralino_recordings_disk_free_bytes",
+                             "Free space of the file system holding the recordings directory")
 DB_UP = Gauge("centralino_database_up", "1 while the database answers")
 EVENT_LOOP_LAG = Histogram("centralino_event_loop_lag_seconds", "Event-loop scheduling lag",
                            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0))

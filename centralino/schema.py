@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cti.callbacks
 import cti.models  # noqa: F401
 import ivr.models  # noqa: F401
 import recordings.models  # noqa: F401

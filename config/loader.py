@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from config.settings import Settings
+from config.settings import SETTINGS_DIR, Settings
 
 DATABASE_URL_ENV = "CENTRALINO_DATABASE_URL"
 CONFIG_ENV = "CENTRALINO_CONFIG"
@@ -68,11 +68,14 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def load_yaml_model(path: Path, model: type[M], overrides: dict[str, Any] | None = None) -> M:
-    """Read the YAML file ``path`` into ``model``; :class:`ConfigError` lists every problem."""
+    """Read the YAML file ``path`` into ``model``; :class:`ConfigError` lists every problem.
+
+    Validators see the file's directory as ``info.context[SETTINGS_DIR]``.
+    """
     yaml_file = read_yaml(path)
     data = {**yaml_file.data, **(overrides or {})}
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context={SETTINGS_DIR: path.parent})
     except ValidationError as exc:
         raise ConfigError([_problem(str(path), error, yaml_file) for error in exc.errors()]
                           ) from None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from config.hours import HoursSettings
 
@@ -117,12 +117,26 @@ class Queue(_Strict):
 
 
 class Voicemail(_Strict):
-    """Record a message after a greeting and a beep (outcome ``voicemail``)."""
+    """Record a message after a greeting and a beep (outcome ``voicemail``).
+
+    The greeting is ``prompt``, else the one of ``defaults.voicemail_greetings`` for how the
+    caller got here. The message ends on ``#``, after ``max_silence_seconds`` of silence, after
+    ``max_seconds``, or with the hang-up; one shorter than ``min_seconds`` is not kept.
+    """
 
     action: Literal["voicemail"]
     prompt: Prompt | None = None
     max_seconds: int = Field(default=120, ge=5, le=600)
+    max_silence_seconds: int = Field(default=5, ge=1, le=60)
+    min_seconds: float = Field(default=3.0, ge=0, le=60)
     classification: ClassificationCode | None = None
+
+    @model_validator(mode="after")
+    def _minimum_below_maximum(self) -> Voicemail:
+        if self.min_seconds >= self.max_seconds:
+            raise ValueError(f"min_seconds ({self.min_seconds:g}) must be less than "
+                             f"max_seconds ({self.max_seconds})")
+        return self
 
 
 class PlayAndHangup(_Strict):
@@ -246,6 +260,15 @@ class Entry(_Strict):
     holiday: NodeName | None = None
 
 
+class VoicemailGreetings(_Strict):
+    """The greeting before the beep, by why the caller reached voicemail."""
+
+    closed: Prompt | None = None  # out of office hours, or closed by a supervisor
+    holiday: Prompt | None = None  # a national holiday or a closure
+    busy: Prompt | None = None  # nobody could answer: no operator, or the maximum wait passed
+    choice: Prompt | None = None  # the caller chose voicemail in a menu
+
+
 class Defaults(_Strict):
     """What a menu uses unless it says otherwise."""
 
@@ -256,6 +279,7 @@ class Defaults(_Strict):
     invalid: Prompt = [SoundPrompt(sound="pm-invalid-option")]
     after_retries: Action = Hangup(action="hangup", prompt=[SoundPrompt(sound="goodbye")])
     goodbye: Prompt = [SoundPrompt(sound="goodbye")]
+    voicemail_greetings: VoicemailGreetings = VoicemailGreetings()
 
 
 class MenuFile(_Strict):

@@ -10,7 +10,7 @@ from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 Seconds = Annotated[float, Field(gt=0)]
@@ -74,6 +74,9 @@ class TollFreeSettings(_Strict):
 
     number: str = Field(default="800100100", pattern=r"^[0-9]{3,20}$")
     trunk_addresses: list[IPv4Address] = Field(default_factory=lambda: [IPv4Address("127.0.0.1")])
+    # Where calls out through the trunk go (IVR transfers, callbacks): a SIP URI such as
+    # sip:127.0.0.1:5070. Unset: the trunk takes no outbound calls.
+    outbound_contact: str | None = Field(default=None, pattern=r"^sips?:[^\s;]+$")
 
 
 class SeatSettings(_Strict):
@@ -90,6 +93,7 @@ class SeatSettings(_Strict):
 QueueStrategy = Literal["leastrecent", "ringall", "fewestcalls", "random", "rrmemory",
                         "rrordered", "linear", "wrandom"]
 PauseReason = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$")]
+Language = Annotated[str, Field(pattern=r"^[a-z]{2}$")]
 
 
 class AcdSettings(_Strict):
@@ -105,6 +109,23 @@ class AcdSettings(_Strict):
     pause_reasons: list[PauseReason] = Field(
         default_factory=lambda: ["break", "back_office", "training"], min_length=1)
     music_class: str = Field(default="default", pattern=r"^[A-Za-z0-9_-]+$")
+    # Record the operators' conversations (recordings/conversation.py); callers hear the
+    # notice first, in their language (the prompts.language one when theirs has none).
+    record_calls: bool = False
+    recording_notice: dict[Language, Annotated[str, Field(min_length=1, max_length=500)]] = (
+        Field(default_factory=lambda: {"it": "Questa chiamata potrebbe essere registrata.",
+                                       "en": "This call may be recorded."}, min_length=1))
+
+
+class CallbackSettings(_Strict):
+    """Callback tasks (voicemail, abandoned and missed calls): retries and the automatic mode."""
+
+    max_attempts: int = Field(default=3, ge=1, le=20)  # unanswered calls, then unreachable
+    retry_spacing_minutes: int = Field(default=30, ge=1)  # after an unanswered call
+    auto_offer: bool = False  # ring the next due callback on a seat idle long enough
+    auto_offer_idle_seconds: int = Field(default=60, ge=1)
+    ring_seat_seconds: int = Field(default=20, ge=1)  # the operator's seat rings first
+    dial_caller_seconds: int = Field(default=40, ge=1)  # then the caller's phone
 
 
 class PromptSettings(_Strict):
@@ -143,6 +164,53 @@ class IvrSettings(_Strict):
         return self
 
 
+class RetentionDays(_Strict):
+    """How long recordings are kept before the daily purge deletes their files
+    (recordings/retention.py); their rows stay, for the audit trail."""
+
+    voicemail: int = Field(default=90, ge=1, le=3650)
+    conversation: int = Field(default=30, ge=1, le=3650)
+
+
+class RecordingsSettings(_Strict):
+    """Where voicemail and conversation recordings are kept, and how they are kept safe."""
+
+    # Relative to the working directory, like the default SQLite file.
+    dir: Path = Path("var/recordings")
+    web_format: Literal["mp3", "opus"] = "mp3"  # the copy browsers play (Ogg/Opus or MP3)
+    reconcile_interval_seconds: Seconds = 300.0  # look for recordings Asterisk still holds
+    min_free_disk_mb: int = Field(default=500, ge=0)  # below: a warning and a metric
+    retention_days: RetentionDays = RetentionDays()  # then the daily purge deletes the files
+
+
+SETTINGS_DIR = "settings_dir"
+"""Validation context key: the directory of the YAML file being loaded (relative paths
+start there)."""
+
+
+class TranscriptionSettings(_Strict):
+    """Voicemail transcription with vosk (recordings/transcription.py); off without a model."""
+
+    # A vosk model directory (the one holding am/ and conf/); relative to the settings file.
+    model_path: Path | None = None
+    workers: int = Field(default=1, ge=1, le=8)  # processes, each holding the model in memory
+    timeout_seconds: Seconds = 300.0  # for one recording, then it stays untranscribed
+
+    @field_validator("model_path")
+    @classmethod
+    def _a_vosk_model(cls, path: Path | None, info: ValidationInfo) -> Path | None:
+        if path is None:
+            return None
+        path = Path((info.context or {}).get(SETTINGS_DIR, ".")) / path.expanduser()
+        if not path.is_dir():
+            raise ValueError(f"{path} is not a directory: expected a vosk model directory "
+                             "(unpack the model archive and name the folder it creates)")
+        if not ((path / "am" / "final.mdl").is_file() or (path / "final.mdl").is_file()):
+            raise ValueError(f"{path} is not a vosk model directory: it has no am/final.mdl "
+                             "(name the folder that holds am/, conf/ and graph/)")
+        return path.absolute()
+
+
 class LoggingSettings(_Strict):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["console", "json"] = "console"
@@ -158,9 +226,12 @@ class Settings(_Strict):
     toll_free: TollFreeSettings = TollFreeSettings()
     seats: SeatSettings = SeatSettings()
     acd: AcdSettings = AcdSettings()
+    callbacks: CallbackSettings = CallbackSettings()
     prompts: PromptSettings = PromptSettings()
     sandbox: SandboxSettings = SandboxSettings()
     ivr: IvrSettings = IvrSettings()
+    recordings: RecordingsSettings = RecordingsSettings()
+    transcription: TranscriptionSettings = TranscriptionSettings()
     logging: LoggingSettings = LoggingSettings()
 
     @field_validator("database_url")

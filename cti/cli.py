@@ -193,6 +193,8 @@ def ticket_json(ticket: Ticket, now: datetime) -> dict[str, Any]:
         "dtmf_path": ticket.dtmf_path,
         "ivr_nodes": ticket.ivr_nodes,
         "ivr_outcome": ticket.ivr_outcome,
+        "queue_outcome": ticket.queue_outcome,
+        "queue_wait_seconds": ticket.queue_wait_seconds,
         "assigned_to": ticket.assigned_to,
         "second_level_team": ticket.second_level_team,
         "callback_requested": ticket.callback_requested,

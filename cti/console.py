@@ -6,6 +6,8 @@
 - ``POST /console/tickets/{code}``: the ticket form (:mod:`cti.ticket_form`);
 - ``POST /console/seat/login | ready | pause | logout``: the ACD's operator actions, for the
   signed-in user as the queue member;
+- ``POST /console/callbacks/{id}/call``: call a callback task back from the user's seat (the
+  list of tasks, soonest due first, with their messages, is on the page);
 - ``GET /ws/console`` (WebSocket, the session cookie): the operator's own pops
   (:mod:`cti.screen_pop`), as JSON messages.
 
@@ -34,11 +36,14 @@ from centralino.ami import AmiError
 from centralino.auth.models import Role, User
 from centralino.auth.web import _session_user, current_user
 from config.menu import MenuFile
+from cti.callback_web import CALL_REFUSED, CallbackCalls, callback_cards, refusal
 from cti.classifications import classification_codes
 from cti.console_feed import ConsoleFeed
 from cti.lookup import search, ticket_with_contact, tickets_of
 from cti.models import Ticket, TicketStatus
 from cti.pages import (
+    CALLBACK_OUTCOME_NAMES,
+    CALLBACK_REASON_NAMES,
     PAUSE_REASON_NAMES,
     SEAT_STATE_NAMES,
     STATUS_NAMES,
@@ -50,6 +55,7 @@ from cti.screen_pop import ScreenPopService, classification_label
 from cti.ticket_form import FormAction, InvalidForm, TicketForm, apply_form
 from cti.tracking import format_for_display
 from cti.workflow import ConcurrentChange, InvalidTicketChange, InvalidTransition
+from recordings.access import playable_recordings
 
 log = structlog.get_logger(__name__)
 
@@ -84,11 +90,13 @@ class OperatorActions(Protocol):
 
 def console_router(sessions: async_sessionmaker[AsyncSession], pops: ScreenPopService,
                    seats: SeatsView, operators: OperatorActions, menu: Callable[[], MenuFile],
-                   pause_reasons: Sequence[str]) -> APIRouter:
+                   pause_reasons: Sequence[str],
+                   callbacks: CallbackCalls | None = None) -> APIRouter:
     """The console's page, forms and WebSocket.
 
     ``menu`` gives the current menu file (classifications, the time zone of its hours);
-    ``pause_reasons`` are the ACD's (``acd.pause_reasons``).
+    ``pause_reasons`` are the ACD's (``acd.pause_reasons``); ``callbacks`` calls tasks back
+    (no callback list without it).
     """
     router = APIRouter(tags=["console"])
     pages = templates(lambda: menu().hours.timezone)
@@ -102,6 +110,9 @@ def console_router(sessions: async_sessionmaker[AsyncSession], pops: ScreenPopSe
             ticket = await ticket_with_contact(session, code) if code else None
             recent = await tickets_of(session, user.name)
             found = await search(session, query) if query else None
+            callback_list = await callback_cards(session) if callbacks else None
+            recordings = (await playable_recordings(session, user, ticket.id, ticket.call_linkedid)
+                          if ticket else [])
         if ticket_code and ticket is None:
             error = error or f"Nessuna pratica con il codice {ticket_code}."
         nonce, all_seats = new_nonce(), seats.seats()
@@ -111,7 +122,10 @@ def console_router(sessions: async_sessionmaker[AsyncSession], pops: ScreenPopSe
                 (reason, PAUSE_REASON_NAMES.get(reason, reason)) for reason in pause_reasons],
             "flash": request.session.pop(_FLASH, None), "error": error,
             "ticket": ticket, "form": form or _form_of(ticket), "query": query,
-            "found": found, "recent": recent, "nonce": nonce,
+            "found": found, "recent": recent, "nonce": nonce, "callbacks": callback_list,
+            "recordings": recordings,
+            "callback_outcome_names": CALLBACK_OUTCOME_NAMES,
+            "callback_reason_names": CALLBACK_REASON_NAMES,
             "classifications": _choices(current),
             "label": lambda code: classification_label(current, code),
             "status_names": STATUS_NAMES, "seat_state_names": SEAT_STATE_NAMES,
@@ -191,6 +205,20 @@ def console_router(sessions: async_sessionmaker[AsyncSession], pops: ScreenPopSe
     async def seat_logout(request: Request, user: Operator) -> Response:
         return await seat_action(request, user, lambda: operators.logout(user.name),
                                  "Fuori servizio")
+
+    @router.post("/console/callbacks/{callback_id}/call")
+    async def call_back(request: Request, callback_id: int, user: Operator) -> Response:
+        """Ring the user's seat, then the task's caller."""
+        if callbacks is None:
+            raise HTTPException(404, detail="callbacks are not available here")
+        try:
+            task = await callbacks.call_back(callback_id, user.name)
+        except CALL_REFUSED as exc:
+            _flash(request, refusal(exc)[1], error=True)
+        else:
+            _flash(request, f"Richiamata di {task.caller}: risponde la tua postazione, poi "
+                            "squilla il chiamante.")
+        return RedirectResponse("/console", status_code=303)
 
     @router.websocket("/ws/console")
     async def console_socket(websocket: WebSocket) -> None:

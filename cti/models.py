@@ -51,6 +51,13 @@ class IvrOutcome(StrEnum):
     STATUS_QUERY = "status_query"
 
 
+class QueueOutcome(StrEnum):
+    """How a caller left the operators' queue: a seat answered, or they hung up first."""
+
+    ANSWERED = "answered"
+    ABANDONED = "abandoned"
+
+
 class TicketEventKind(StrEnum):
     """What a history row records a change of."""
 
@@ -90,6 +97,7 @@ class Ticket(Base):
         Index("ix_tickets_status", "status"),
         Index("ix_tickets_due_at", "due_at"),
         CheckConstraint(f"ivr_outcome IN ({_values(IvrOutcome)})", name="ivr_outcome"),
+        CheckConstraint(f"queue_outcome IN ({_values(QueueOutcome)})", name="queue_outcome"),
         CheckConstraint(f"status IN ({_values(TicketStatus)})", name="status"),
     )
 
@@ -109,6 +117,9 @@ class Ticket(Base):
     ivr_nodes: Mapped[list[dict[str, Any]]] = mapped_column(
         JSON, default=list, server_default=text("'[]'"))
     ivr_outcome: Mapped[str | None] = mapped_column(String(32))
+    # How the call left the operators' queue, and after how many seconds of waiting there.
+    queue_outcome: Mapped[str | None] = mapped_column(String(16))
+    queue_wait_seconds: Mapped[int | None] = mapped_column(Integer)
     # The operators' work on it (cti.workflow): who has it, the back office, what was done.
     assigned_to: Mapped[str | None] = mapped_column(String(64))  # a user name
     second_level_team: Mapped[str | None] = mapped_column(String(64))

@@ -29,6 +29,16 @@ PAUSE_REASON_NAMES = {  # the usual acd.pause_reasons; others are shown as they 
     "lunch": "Pranzo", "meeting": "Riunione",
 }
 
+CALLBACK_REASON_NAMES = {  # why a callback task exists (cti.callbacks.CallbackReason)
+    "voicemail": "Messaggio in segreteria", "abandoned": "Abbandonata in coda",
+    "missed": "Chiamata persa",
+}
+CALLBACK_OUTCOME_NAMES = {  # how a callback attempt ended (cti.callbacks.CallbackOutcome)
+    "reached": "Raggiunto", "no_answer": "Non risponde", "busy": "Occupato",
+    "wrong_number": "Numero errato", "seat_unavailable": "Postazione non risponde",
+    "cancelled": "Annullata", "failed": "Non riuscita",
+}
+
 
 def templates(timezone: Callable[[], str]) -> Jinja2Templates:
     """The package's page templates with ``code`` (a tracking code, grouped) and ``local``
@@ -57,6 +67,6 @@ def page_headers(nonce: str) -> dict[str, str]:
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": (
             f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; "
-            "connect-src 'self'; img-src 'self' data:; form-action 'self'; "
+            "connect-src 'self'; img-src 'self' data:; media-src 'self'; form-action 'self'; "
             "frame-ancestors 'none'; base-uri 'none'"),
     }

@@ -1,8 +1,8 @@
 """Today's queue calls, counted from the ACD's events on the bus: answered, abandoned, and the
 service level (answered within a threshold, of all that were answered or abandoned).
 
-Kept in memory from the engine's start (``since``) and reset at local midnight: the ACD's
-outcomes are not in the database yet.
+Kept in memory from the engine's start (``since``) and reset at local midnight. Each call's
+outcome is also stored on its ticket (:mod:`cti.queue_outcomes`), for callers the IVR queued.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from centralino.calls.service import CallNotFound
 from centralino.db import insert_unless_duplicate, utcnow
-from cti.models import Ticket, TicketChannel, TicketStatus
+from cti.models import QueueOutcome, Ticket, TicketChannel, TicketStatus
 from cti.tracking import new_tracking_code
 
 MAX_CODE_ATTEMPTS = 8
@@ -118,3 +118,17 @@ async def save_ivr_trace(session: AsyncSession, linkedid: str, trace: IvrTrace) 
                 language=trace.language, contact_id=trace.contact_id, updated_at=utcnow())
         .execution_options(synchronize_session=False))
     await session.commit()
+
+
+async def save_queue_outcome(session: AsyncSession, linkedid: str, outcome: QueueOutcome,
+                             wait_seconds: int) -> bool:
+    """Write how call ``linkedid`` left the operators' queue on its ticket (the last write
+    wins: a caller queued again is judged by the last wait). False if the call has no ticket
+    (a caller who did not come through the IVR)."""
+    result = await session.execute(
+        update(Ticket).where(Ticket.call_linkedid == linkedid)
+        .values(queue_outcome=outcome, queue_wait_seconds=max(0, wait_seconds),
+                updated_at=utcnow())
+        .execution_options(synchronize_session=False))
+    await session.commit()
+    return bool(getattr(result, "rowcount", 0))

@@ -296,6 +296,10 @@ class _MenuCheck:
             if isinstance(owner, TicketStatus):
                 for status, prompt in owner.statuses.items():
                     yield (*key_path, "statuses", status), prompt
+        greetings = self.menu.defaults.voicemail_greetings
+        for situation in type(greetings).model_fields:
+            if (prompt := getattr(greetings, situation)) is not None:
+                yield ("defaults", "voicemail_greetings", situation), prompt
 
     def _by_language(self, key_path: KeyPath, prompt: Prompt
                      ) -> Iterator[tuple[str | None, list[PromptItem], KeyPath]]:

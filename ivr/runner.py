@@ -40,6 +40,8 @@ from cti.models import IvrOutcome
 from cti.tickets import IvrTrace
 from ivr.hours import CenterState, CenterStatus
 from ivr.plan import SAY_TRACKING_CODE, MenuPlan, MenuPlans
+from recordings.capture import Message, MessageLimits, VoicemailRecorder
+from recordings.models import VoicemailSituation
 
 log = structlog.get_logger(__name__)
 
@@ -47,43 +49,53 @@ QUEUE_CONTEXT = "acd-queue"  # Queue(${CENTRALINO_QUEUE}) in the rendered dialpl
 TRANSFER_CONTEXT = "ivr-transfer"  # dials the extension through the trunk
 TRACKING_CODE_MAX_DIGITS = 12
 TRACE_SAVE_DELAY = 1.0  # seconds of the caller's moves gathered into one write
+_SITUATIONS = {CenterState.CLOSED: VoicemailSituation.CLOSED,
+               CenterState.HOLIDAY: VoicemailSituation.HOLIDAY}
 
 
 class IvrScript:
     """The dispatcher's script for toll-free calls: the current plan, at the center's state."""
 
-    def __init__(self, plans: MenuPlans, desk: TicketDesk,
+    def __init__(self, plans: MenuPlans, desk: TicketDesk, voicemail: VoicemailRecorder,
                  center_status: Callable[[], CenterStatus]) -> None:
         self._plans = plans
         self._desk = desk
+        self._voicemail = voicemail
         self._center_status = center_status
 
     async def __call__(self, session: CallSession) -> None:
-        await IvrCall(session, self._plans.current, self._desk).run(self._center_status())
+        center = self._center_status()
+        await IvrCall(session, self._plans.current, self._desk, self._voicemail).run(
+            center, _SITUATIONS.get(center.state))
 
 
 class OverflowScript:
     """A caller the queue could not serve (nobody free, waited too long) comes back from the
     dialplan: the IVR goes on at the menu's ``closed`` entry, its message and voicemail."""
 
-    def __init__(self, plans: MenuPlans, desk: TicketDesk) -> None:
+    def __init__(self, plans: MenuPlans, desk: TicketDesk, voicemail: VoicemailRecorder) -> None:
         self._plans = plans
         self._desk = desk
+        self._voicemail = voicemail
 
     async def __call__(self, session: CallSession) -> None:
         reason = session.args[2] if len(session.args) > 2 else "overflow"
         log.info("ivr.queue_overflow", queue_status=reason)
-        await IvrCall(session, self._plans.current, self._desk).run(
-            CenterStatus(CenterState.CLOSED, f"queue: {reason}"))
+        await IvrCall(session, self._plans.current, self._desk, self._voicemail).run(
+            CenterStatus(CenterState.CLOSED, f"queue: {reason}"), VoicemailSituation.BUSY)
 
 
 class IvrCall:
     """One caller's way through the menus."""
 
-    def __init__(self, session: CallSession, plan: MenuPlan, desk: TicketDesk) -> None:
+    def __init__(self, session: CallSession, plan: MenuPlan, desk: TicketDesk,
+                 voicemail: VoicemailRecorder) -> None:
         self._session = session
         self._plan = plan
         self._desk = desk
+        self._voicemail = voicemail
+        self._unserved: VoicemailSituation | None = None
+        self._message = Message.NONE
         self._defaults = plan.menu.defaults
         self._tracking_code = ""
         self._keys: list[str] = []
@@ -98,7 +110,10 @@ class IvrCall:
 
     # -- the walk -------------------------------------------------------------------------------
 
-    async def run(self, center: CenterStatus) -> None:
+    async def run(self, center: CenterStatus, unserved: VoicemailSituation | None = None) -> None:
+        """Walk the menus from the entry for ``center``; ``unserved`` says why the center
+        cannot serve the caller (closed, holiday, busy), None when it is open."""
+        self._unserved = unserved
         answering = asyncio.create_task(self._session.answer())  # while the ticket is written
         try:
             ticket = await self._desk.open_for_call(self._session.linkedid)
@@ -129,6 +144,7 @@ class IvrCall:
         finally:
             await asyncio.shield(self._flush())
             metrics.IVR_OUTCOMES.labels(outcome=self._outcome or "none").inc()
+            self._count_missed()
 
     async def _enter(self, name: str, history: list[str]) -> str | None:
         if self._session.hung_up:  # a prompt cut by the hang-up ends just before it is told
@@ -205,11 +221,7 @@ class IvrCall:
         elif isinstance(action, Voicemail):
             self._outcome = IvrOutcome.VOICEMAIL
             self._touch()
-            await self._play(action.prompt, interruptible=False)
-            recording = await self._session.record(
-                f"voicemail-{self._session.linkedid}".replace(".", "-"), action.max_seconds)
-            log.info("ivr.voicemail_recorded", recording=recording.name,
-                     duration=recording.duration, succeeded=recording.succeeded)
+            await self._take_message(action)
             await self._play(self._defaults.goodbye, interruptible=False)
         elif isinstance(action, PlayAndHangup):
             self._outcome = IvrOutcome.INFO_MESSAGE
@@ -220,6 +232,21 @@ class IvrCall:
             self._outcome = IvrOutcome.HANGUP_IN_MENU
             self._touch()
             await self._play(action.prompt, interruptible=False)
+
+    # -- voicemail ------------------------------------------------------------------------------
+
+    async def _take_message(self, action: Voicemail) -> None:
+        situation = self._unserved or VoicemailSituation.CHOICE
+        greeting = action.prompt or getattr(self._defaults.voicemail_greetings, situation.value)
+        self._message = await self._voicemail.take_message(
+            self._session, situation, lambda: self._play(greeting, interruptible=False),
+            MessageLimits(action.max_seconds, action.max_silence_seconds, action.min_seconds))
+
+    def _count_missed(self) -> None:
+        """A caller the center could not serve ended the call here without a message."""
+        left_the_ivr = self._outcome in (IvrOutcome.QUEUED, IvrOutcome.TRANSFER)
+        if self._unserved is not None and not left_the_ivr and self._message is Message.NONE:
+            self._voicemail.missed(self._session, self._unserved)
 
     # -- actions that ask for digits ------------------------------------------------------------
 

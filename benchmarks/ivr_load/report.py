@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from benchmarks import result_files
 
 GOAL_P99_MS = {40: 25.0, 80: 100.0}
 """DTMF -> next-prompt p99 the engine should stay within, by rate (calls/s)."""
@@ -108,15 +109,10 @@ def goals(runs: list[PathRun]) -> list[dict[str, Any]]:
 
 def write(directory: Path, stem: str, machine: dict[str, Any], parameters: dict[str, Any],
           runs: list[PathRun]) -> tuple[Path, Path]:
-    directory.mkdir(parents=True, exist_ok=True)
     data = {"benchmark": "ivr_load", "machine": machine, "parameters": parameters,
             "runs": [r.to_dict() for r in runs], "engine_vs_dialplan": comparisons(runs),
             "goals": goals(runs)}
-    json_path = directory / f"{stem}.json"
-    json_path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    md_path = directory / f"{stem}.md"
-    md_path.write_text(markdown(data, runs), encoding="utf-8")
-    return json_path, md_path
+    return result_files.write(directory, stem, data, markdown(data, runs))
 
 
 def _ms(value: float | None, digits: int = 0) -> str:
@@ -128,8 +124,7 @@ def markdown(data: dict[str, Any], runs: list[PathRun]) -> str:
     lines = [
         f"# IVR load benchmark — {m['date']}",
         "",
-        f"{m['cpu_model']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['kernel']}; "
-        f"{m['asterisk']}; Python {m['python']}; {m['sipp']}.",
+        result_files.machine_line(m),
         "",
         f"Calls of ~{p['call_seconds']:g} s (keys {', '.join(p['keys'])}, three menu levels), "
         f"{p['duration_seconds']:g} s of calls per rate and path; engine database "

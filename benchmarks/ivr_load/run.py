@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import signal
 import subprocess
@@ -23,15 +22,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(1, str(Path(__file__).resolve().parents[2]))  # the repository: benchmarks.*
+
 import dialplan
 import httpx
-import measure
 import report
 import sipp
 from observer import LatencyObserver, observe
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from benchmarks import measure
+from benchmarks.engine_process import Engine, stop_process
 from centralino.sandbox import process as sandbox
 from config.loader import load_settings
 from config.menu import GoToMenu, Menu, PlayAndHangup
@@ -42,7 +44,6 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 MENU_FILE = HERE / "menu.yaml"
 RESULTS_DIR = REPO / "benchmarks" / "results"
-CENTRALINO = Path(sys.executable).with_name("centralino")
 PY_SPY = Path(sys.executable).with_name("py-spy")
 ENGINE_NUMBER = "800100100"  # the toll-free number: Stasis, the engine
 DIALPLAN_NUMBER = "800100199"  # the same menu in dialplan (dialplan.py)
@@ -76,56 +77,6 @@ class Options:
     py_spy: bool
     work_dir: Path
     results_dir: Path
-
-
-class Engine:
-    """``centralino run`` as a child process (its CPU time is read from /proc)."""
-
-    def __init__(self, config: Path, log_file: Path) -> None:
-        self._config = config
-        self._log_file = log_file
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> int:
-        with open(self._log_file, "ab") as log:
-            self.process = subprocess.Popen(
-                [str(CENTRALINO), "run", "--config", str(self._config)],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True)
-        return self.process.pid
-
-    async def wait_healthy(self, settings: Settings, timeout: float = 60.0) -> None:
-        url = f"http://{settings.web.host}:{settings.web.port}/health"
-        deadline = time.monotonic() + timeout
-        async with httpx.AsyncClient(timeout=2) as client:
-            while time.monotonic() < deadline:
-                if self.process is None or self.process.poll() is not None:
-                    raise RuntimeError(f"the engine exited; see {self._log_file}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await client.get(url)).status_code == 200:
-                        return
-                await asyncio.sleep(0.3)
-        raise RuntimeError(f"the engine was not healthy within {timeout:g} s; see {self._log_file}")
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-def _stop(process: subprocess.Popen[bytes] | None) -> None:
-    if process is not None and process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def start_profiler(pid: int, output: Path) -> subprocess.Popen[bytes]:
@@ -251,7 +202,7 @@ async def run_path(path: str, rate: int, options: Options, settings: Settings, p
             observer={"events": observer.events, "dropped": connection.dropped,
                       "unexpected_keys": observer.unexpected_keys})
     finally:
-        _stop(process)
+        stop_process(process)
         stop_profiler(profiler)
         engine.stop()
 

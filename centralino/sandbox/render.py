@@ -58,8 +58,10 @@ _SOURCES = {
     "manager.conf": "asterisk.host, asterisk.ami.port, asterisk.ami.username, the AMI secret",
     "http.conf": "asterisk.host, asterisk.ari.port",
     "ari.conf": "asterisk.ari.username, the ARI password",
-    "pjsip.conf": "asterisk.sip, toll_free.trunk_addresses, seats, the seat passwords",
-    "extensions.conf": "toll_free.number, prompts.language, asterisk.ari.app, acd",
+    "pjsip.conf": ("asterisk.sip, toll_free.trunk_addresses, toll_free.outbound_contact, "
+                   "seats, the seat passwords"),
+    "extensions.conf": ("toll_free.number, prompts.language, asterisk.ari.app, acd, "
+                        "ivr.asterisk_media_dir"),
     "queues.conf": "acd",
     "rtp.conf": "no settings",
     "cdr.conf": "no settings",
@@ -78,6 +80,13 @@ _EMPTY = ("acl.conf", "ccss.conf", "features.conf", "pjproject.conf", "stasis.co
 class _Seat:
     name: str
     password: str
+
+
+def notice_fallback_language(settings: Settings) -> str:
+    """The recording notice's language for callers whose language has none."""
+    notices = settings.acd.recording_notice
+    language = settings.prompts.language
+    return language if language in notices else next(iter(notices))
 
 
 def instance_dir(instance: str) -> str:
@@ -109,6 +118,9 @@ def render_asterisk_config(settings: Settings, secrets: Secrets,
         "toll_free": settings.toll_free,
         "acd": settings.acd,
         "language": settings.prompts.language,
+        "media_dir": (settings.ivr.asterisk_media_dir
+                      or f"{instance_dir(settings.sandbox.instance)}/media"),
+        "notice_language": notice_fallback_language(settings),
         "instance": settings.sandbox.instance,
         "instance_dir": instance_dir(settings.sandbox.instance),
         "module_dir": module_dir,

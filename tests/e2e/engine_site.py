@@ -4,10 +4,8 @@ SIP 17160) on a database and secrets file of the test's own, and the users who s
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,45 +16,18 @@ from centralino.auth.models import Role
 from centralino.auth.service import add_user
 from centralino.engine import Engine
 from config.loader import load_settings
-from config.secrets import SECRETS_FILE_ENV, load_secrets
+from config.secrets import load_secrets
 from config.settings import Settings
 
-E2E_CONFIG = """\
-version: 1
-database_url: sqlite+aiosqlite:///{db}
-web: {{port: 17190}}
-asterisk:
-  ami: {{port: 17138}}
-  ari: {{port: 17188}}
-  sip: {{port: 17160}}
-  reconnect: {{initial_delay: 0.2, max_delay: 2}}
-sandbox: {{instance: e2etest}}
-ivr: {{menu_file: {menu}}}
-"""
+from ..integration.own_instance import write_instance_config
+
 BASE = "http://127.0.0.1:17190"
 USERS = {"anna": Role.OPERATOR, "sara": Role.SUPERVISOR}
 
 
 def e2e_settings(directory: Path, menu: Path, extra: str = "") -> Settings:
-    """Settings of the ``e2etest`` instance, with its database in ``directory``."""
-    config = directory / "centralino.yaml"
-    config.write_text(E2E_CONFIG.format(db=directory / "e2e.db", menu=menu) + extra,
-                      encoding="utf-8")
-    return load_settings(config)
-
-
-@contextlib.contextmanager
-def secrets_from(path: Path) -> Iterator[None]:
-    """``CENTRALINO_SECRETS_FILE`` is ``path`` for a while."""
-    before = os.environ.get(SECRETS_FILE_ENV)
-    os.environ[SECRETS_FILE_ENV] = str(path)
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(SECRETS_FILE_ENV, None)
-        else:
-            os.environ[SECRETS_FILE_ENV] = before
+    """Settings of the ``e2etest`` instance (ports 17xxx), with its database in ``directory``."""
+    return load_settings(write_instance_config(directory, "e2etest", 17, menu, extra))
 
 
 class RunningEngine:

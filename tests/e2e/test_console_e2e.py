@@ -27,7 +27,8 @@ from cti.tickets import IvrTrace, get_ticket, open_ticket_for_call, save_ivr_tra
 from cti.tracking import format_for_display
 from cti.workflow import history
 
-from .engine_site import BASE, RunningEngine, e2e_settings, secrets_from, sign_in
+from ..integration.own_instance import secrets_from
+from .engine_site import BASE, RunningEngine, e2e_settings, sign_in
 
 MENU = Path(__file__).parents[2] / "config/menus/tollfree.yaml"
 CALLER = "3391234567"

@@ -22,8 +22,9 @@ from cti.tracking import format_for_display
 
 from ..integration.acd.sipp_seat import seat_phone
 from ..integration.conftest import OPEN_TIME, TEST_MENU
+from ..integration.own_instance import secrets_from
 from ..integration.sipp_caller import HANG_UP, Pause, Press, place_call
-from .engine_site import RunningEngine, e2e_settings, secrets_from, sign_in
+from .engine_site import RunningEngine, e2e_settings, sign_in
 
 pytestmark = pytest.mark.integration
 

@@ -18,20 +18,10 @@ from config.loader import load_settings
 from config.secrets import load_secrets
 from config.settings import Settings
 
+from .own_instance import write_instance_config
+
 pytestmark = pytest.mark.integration
 
-ITEST_CONFIG = """\
-version: 1
-database_url: sqlite+aiosqlite:///{db}
-web: {{port: 18190}}
-asterisk:
-  ami: {{port: 15138}}
-  ari: {{port: 18188}}
-  sip: {{port: 15160}}
-  reconnect: {{initial_delay: 0.2, max_delay: 1.0}}
-sandbox: {{instance: itest}}
-ivr: {{menu_file: {menu}}}
-"""
 TEST_MENU = Path(__file__).with_name("menus") / "test_menu.yaml"
 # A Wednesday morning in Rome: the test menu's center is open (tests move the clock).
 OPEN_TIME = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Europe/Rome"))
@@ -59,9 +49,7 @@ def itest_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     instance on the default ports is not disturbed."""
     base = tmp_path_factory.mktemp("itest")
     os.environ["CENTRALINO_SECRETS_FILE"] = str(base / "secrets.yaml")
-    path = base / "centralino.yaml"
-    path.write_text(ITEST_CONFIG.format(db=base / "itest.db", menu=TEST_MENU), encoding="utf-8")
-    return path
+    return write_instance_config(base, "itest", 15, TEST_MENU)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""RFC 4733 telephone-event packets as pcap files, for sipp's ``play_pcap_audio``.
+"""RFC 4733 telephone-event packets (and G.711 speech) as pcap files, for sipp's
+``play_pcap_audio``.
 
 sipp replays a pcap's RTP headers as they are. The pcaps it ships carry one key each with fixed
 sequence numbers, so a key sent twice in a call (or after a key with a higher sequence number)
@@ -11,6 +12,7 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
+PCMU_PAYLOAD_TYPE = 0  # G.711 mu-law, the audio the test callers offer in their SDP
 EVENT_CODES = {**{d: int(d) for d in "0123456789"}, "*": 10, "#": 11}
 PAYLOAD_TYPE = 101  # the telephone-event type the test callers offer in their SDP
 PACKET_INTERVAL_US = 20_000
@@ -51,6 +53,31 @@ class DtmfStream:
             start_us += KEY_SPACING_US
         path.write_bytes(_PCAP_HEADER + b"".join(records))
         return start_us / 1_000_000
+
+    def write_speech(self, path: Path, ulaw: bytes) -> float:
+        """Write G.711 mu-law audio (8 kHz) as a pcap at ``path``; return how long it plays."""
+        records = []
+        chunks = [ulaw[at:at + SAMPLES_PER_PACKET]
+                  for at in range(0, len(ulaw), SAMPLES_PER_PACKET)]
+        for index, chunk in enumerate(chunks):
+            header = struct.pack("!BBHII", 0x80, (0x80 if index == 0 else 0) | PCMU_PAYLOAD_TYPE,
+                                 self._sequence & 0xFFFF, self._timestamp & 0xFFFFFFFF, SSRC)
+            frame = _udp_frame(header + chunk)
+            at_us = index * PACKET_INTERVAL_US
+            records.append(struct.pack("<IIII", at_us // 1_000_000, at_us % 1_000_000,
+                                       len(frame), len(frame)) + frame)
+            self._sequence += 1
+            self._timestamp += len(chunk)
+        path.write_bytes(_PCAP_HEADER + b"".join(records))
+        return len(chunks) * PACKET_INTERVAL_US / 1_000_000
+
+
+def _udp_frame(payload: bytes) -> bytes:
+    """Ethernet, IPv4 and UDP headers around ``payload``, lengths right (sipp reads them)."""
+    udp = struct.pack("!HHHH", 49176, 10000, 8 + len(payload), 0)
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp) + len(payload), 0, 0, 64, 17, 0,
+                     bytes([192, 168, 0, 3]), bytes([192, 168, 0, 1]))
+    return _FRAME_HEADER[:14] + ip + udp + payload
 
 
 def _event_packets() -> list[tuple[bool, int]]:

@@ -35,7 +35,14 @@ class Press:
     keys: str
 
 
-Step = Pause | Press
+@dataclass(frozen=True)
+class Speak:
+    """Audio the caller says: G.711 mu-law samples at 8 kHz (see voicemail/speech.py)."""
+
+    ulaw: bytes
+
+
+Step = Pause | Press | Speak
 
 
 @dataclass(frozen=True)
@@ -121,7 +128,8 @@ def scenario_xml(steps: list[Step], end: Literal["wait_for_bye", "hang_up"], wor
                  bye_timeout_ms: int = 60000) -> str:
     """A sipp UAC scenario: call, then ``steps``, then wait for the BYE or send one.
 
-    Keys are RFC 4733 events in pcap files written to ``workdir``, one RTP stream per call.
+    Keys (RFC 4733 events) and speech are pcap files written to ``workdir``, one RTP stream
+    per call.
     """
     body = [_INVITE.format(headers=_HEADERS.format(to_tag="", cseq="1 INVITE"),
                            ack_headers=_HEADERS.format(to_tag="[peer_tag_param]",
@@ -131,8 +139,9 @@ def scenario_xml(steps: list[Step], end: Literal["wait_for_bye", "hang_up"], wor
         if isinstance(step, Pause):
             body.append(f'  <pause milliseconds="{step.ms}"/>\n')
             continue
-        pcap = workdir / f"keys-{number}.pcap"
-        seconds = stream.write(pcap, step.keys)
+        pcap = workdir / f"rtp-{number}.pcap"
+        seconds = (stream.write_speech(pcap, step.ulaw) if isinstance(step, Speak)
+                   else stream.write(pcap, step.keys))
         body.append(f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>\n'
                     f'  <pause milliseconds="{int(seconds * 1000) + KEY_GAP_MS}"/>\n')
     if end == WAIT_FOR_BYE:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from centralino.calls.models import Call
 from centralino.calls.service import list_calls
+from cti.callback_store import list_callbacks
+from cti.callbacks import Callback
 from cti.models import Ticket
 from cti.tickets import list_tickets
 
@@ -33,3 +35,9 @@ async def ticket_of_call_from(engine: EngineRunner, caller: str) -> Ticket:
     tickets = await tickets_of(engine, call.linkedid)
     assert len(tickets) == 1, tickets
     return tickets[0]
+
+
+async def callbacks_of(engine: EngineRunner, caller: str) -> list[Callback]:
+    """The callback tasks of ``caller`` (in E.164), soonest due first."""
+    async with engine.sessions() as session:
+        return [task for task in await list_callbacks(session) if task.caller == caller]

@@ -28,6 +28,7 @@ from centralino.health import ComponentHealth, HealthReport
 from centralino.web import create_web_app
 from config.loader import load_yaml_model
 from config.menu import MenuFile
+from cti.callback_web import CallbackCalls
 from cti.plugin import CtiWeb
 from cti.tickets import IvrTrace, open_ticket_for_call, save_ivr_trace
 
@@ -121,11 +122,13 @@ async def _healthy() -> HealthReport:
     return HealthReport(ami=up, ari=up, database=up, active_calls=0)
 
 
-async def make_site(sessions: Sessions) -> Site:
-    """The engine's web app with the CTI routers; users alice and bob (operators), sara
-    (supervisor)."""
-    bus, acd, operators = EventBus(), FakeAcd(), FakeOperators()
-    cti = CtiWeb(sessions, bus, acd, operators, lambda: MENU, ["break", "training"])
+async def make_site(sessions: Sessions, bus: EventBus | None = None, acd: FakeAcd | None = None,
+                    callbacks: CallbackCalls | None = None) -> Site:
+    """The engine's web app with the CTI routers (the callback list with ``callbacks``);
+    users alice and bob (operators), sara (supervisor)."""
+    bus, acd, operators = bus or EventBus(), acd or FakeAcd(), FakeOperators()
+    cti = CtiWeb(sessions, bus, acd, operators, lambda: MENU, ["break", "training"],
+                 callbacks=callbacks)
     app = create_web_app(_healthy, cti.routers(), session_key=KEY, sessions=sessions)
     passwords = {}
     async with sessions() as session:

@@ -5,9 +5,8 @@ originated into ``acd-queue``)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,82 +14,23 @@ import pytest
 
 from centralino.ami import AmiClient
 from centralino.sandbox import process as sandbox
-from config.loader import load_settings
-from config.secrets import SECRETS_FILE_ENV, Secrets, load_secrets
+from config.secrets import Secrets
 from config.settings import Settings
 
 from ..conftest import TEST_MENU, EngineRunner
+from ..own_instance import *  # noqa: F403  (the instance's fixtures, used by name)
+from ..own_instance import write_instance_config
 from ..sipp_caller import free_udp_port
 from . import sipp_seat
 from .helpers import running
 
-ACD_CONFIG = """\
-version: 1
-database_url: sqlite+aiosqlite:///{db}
-web: {{port: 16190}}
-asterisk:
-  ami: {{port: 16138}}
-  ari: {{port: 16188}}
-  sip: {{port: 16160}}
-  reconnect: {{initial_delay: 0.2, max_delay: 1.0}}
-sandbox: {{instance: acdtest}}
-acd: {{ring_timeout: 3, wrapup_seconds: 2, max_wait_seconds: 20}}
-ivr: {{menu_file: {menu}}}
-"""
-
-
-@pytest.fixture(scope="session")
-def acd_secrets_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("acd-secrets") / "secrets.yaml"
-
-
-@contextlib.contextmanager
-def secrets_from(path: Path) -> Iterator[None]:
-    """Point ``CENTRALINO_SECRETS_FILE`` at ``path`` for a while (the other integration tests
-    keep theirs)."""
-    before = os.environ.get(SECRETS_FILE_ENV)
-    os.environ[SECRETS_FILE_ENV] = str(path)
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(SECRETS_FILE_ENV, None)
-        else:
-            os.environ[SECRETS_FILE_ENV] = before
-
-
-@pytest.fixture(autouse=True)
-def _acd_secrets(acd_secrets_file: Path) -> Iterator[None]:
-    with secrets_from(acd_secrets_file):
-        yield
+ACD_SETTINGS = "acd: {ring_timeout: 3, wrapup_seconds: 2, max_wait_seconds: 20}\n"
 
 
 @pytest.fixture(scope="session")
 def itest_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("acdtest")
-    path = base / "centralino.yaml"
-    path.write_text(ACD_CONFIG.format(db=base / "acd.db", menu=TEST_MENU), encoding="utf-8")
-    return path
-
-
-@pytest.fixture(scope="session")
-def settings(itest_config: Path) -> Settings:
-    return load_settings(itest_config)
-
-
-@pytest.fixture(scope="session")
-def secrets(settings: Settings, acd_secrets_file: Path) -> Secrets:
-    with secrets_from(acd_secrets_file):
-        return load_secrets(settings.seats.names)
-
-
-@pytest.fixture(scope="session")
-def asterisk(settings: Settings, acd_secrets_file: Path, secrets: Secrets
-             ) -> Iterator[sandbox.SandboxStatus]:
-    with secrets_from(acd_secrets_file):
-        status = sandbox.up(settings)
-    yield status
-    sandbox.down(settings)
+    return write_instance_config(tmp_path_factory.mktemp("acdtest"), "acdtest", 16, TEST_MENU,
+                                 ACD_SETTINGS)
 
 
 class AmiWatch:

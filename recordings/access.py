@@ -1,0 +1,99 @@
+"""Who may play or download a recording, and the log of every playback and download.
+
+Supervisors and admins may open every recording. An operator may open a recording when one of
+the ownership checks says it is theirs; :data:`OWNERSHIP_CHECKS` has the one for tickets (the
+recording's ticket, or its call's, is assigned to them). Another package adds its own by
+passing ``(*OWNERSHIP_CHECKS, its_check)`` to :func:`recordings.http.recordings_router`:
+a check is ``async (session, user name, recording) -> bool``.
+
+A player fetches a recording in several range requests: a ``play`` is logged once per user
+and recording within :data:`PLAY_LOG_WINDOW`; every download is logged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import column, or_, select, table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from centralino.auth.models import Role, User
+from recordings.models import Recording, RecordingAccess, RecordingAccessAction
+
+OwnershipCheck = Callable[[AsyncSession, str, Recording], Awaitable[bool]]
+PLAY_LOG_WINDOW = timedelta(minutes=5)
+
+# The tickets table seen from here as plain SQL: recordings do not reach into cti's models.
+_tickets = table("tickets", column("id"), column("call_linkedid"), column("assigned_to"))
+
+
+async def assigned_ticket(session: AsyncSession, operator: str, recording: Recording) -> bool:
+    """Whether the recording's ticket (or the ticket of its call) is assigned to ``operator``."""
+    tickets = _tickets.c
+    belongs = [tickets.id == recording.ticket_id] if recording.ticket_id is not None else []
+    if recording.call_linkedid is not None:
+        belongs.append(tickets.call_linkedid == recording.call_linkedid)
+    if not belongs:
+        return False
+    found = await session.scalar(select(tickets.id).where(
+        or_(*belongs), tickets.assigned_to == operator).limit(1))
+    return found is not None
+
+
+OWNERSHIP_CHECKS: tuple[OwnershipCheck, ...] = (assigned_ticket,)
+
+
+async def may_open(session: AsyncSession, user: User, recording: Recording,
+                   ownership: Sequence[OwnershipCheck] = OWNERSHIP_CHECKS) -> bool:
+    """Whether ``user`` may play or download ``recording``."""
+    if Role(user.role).grants(Role.SUPERVISOR):
+        return True
+    for owns in ownership:
+        if await owns(session, user.name, recording):
+            return True
+    return False
+
+
+async def log_access(session: AsyncSession, recording_id: int, actor: str,
+                     action: RecordingAccessAction, client_address: str | None,
+                     now: datetime) -> bool:
+    """Add the access to the log (a ``play`` only if none of the same is in the window);
+    returns whether a row was added. The caller commits."""
+    if action == RecordingAccessAction.PLAY:
+        recent = await session.scalar(select(RecordingAccess.id).where(
+            RecordingAccess.recording_id == recording_id, RecordingAccess.actor == actor,
+            RecordingAccess.action == action.value,
+            RecordingAccess.at > now - PLAY_LOG_WINDOW).limit(1))
+        if recent is not None:
+            return False
+    session.add(RecordingAccess(recording_id=recording_id, at=now, actor=actor,
+                                action=action.value, client_address=client_address))
+    return True
+
+
+async def access_log(session: AsyncSession, recording_id: int | None = None,
+                     limit: int = 1000) -> list[RecordingAccess]:
+    """The newest accesses first (of one recording, or all)."""
+    query = select(RecordingAccess).order_by(RecordingAccess.at.desc(), RecordingAccess.id.desc())
+    if recording_id is not None:
+        query = query.where(RecordingAccess.recording_id == recording_id)
+    return list((await session.scalars(query.limit(limit))).all())
+
+
+async def recordings_of_ticket(session: AsyncSession, ticket_id: int,
+                               call_linkedid: str | None) -> list[Recording]:
+    """The recordings of a ticket or of its call, oldest first (purged ones included)."""
+    belongs = [Recording.ticket_id == ticket_id]
+    if call_linkedid is not None:
+        belongs.append(Recording.call_linkedid == call_linkedid)
+    query = select(Recording).where(or_(*belongs)).order_by(Recording.recorded_at)
+    return list((await session.scalars(query)).all())
+
+
+async def playable_recordings(session: AsyncSession, user: User, ticket_id: int,
+                              call_linkedid: str | None) -> list[Recording]:
+    """The recordings of a ticket (or its call) that ``user`` may open, oldest first."""
+    return [recording for recording in await recordings_of_ticket(session, ticket_id,
+                                                                  call_linkedid)
+            if await may_open(session, user, recording)]

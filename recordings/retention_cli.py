@@ -1,0 +1,95 @@
+"""``centralino recordings purge [--dry-run]`` and ``centralino recordings access-log``."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+import typer
+
+from centralino.cli_support import (
+    ConfigOption,
+    JsonOption,
+    database_session,
+    fail,
+    print_rows,
+    settings_or_exit,
+)
+from centralino.db import (
+    DatabaseUnavailable,
+    create_engine,
+    session_factory,
+    upgrade_database,
+    utcnow,
+)
+from centralino.logs import configure_logging
+from config.settings import Settings
+from recordings.access import access_log
+from recordings.retention import PurgedRecording, purge_expired
+
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.callback()
+def _group() -> None:
+    """Recordings (voicemail and conversations): retention and who listened."""
+
+
+PURGE_COLUMNS = ("id", "kind", "name", "recorded_at", "files")
+ACCESS_COLUMNS = ("at", "actor", "action", "recording_id", "client_address")
+
+
+@app.command("purge")
+def purge_command(
+    config: ConfigOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would go.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Delete the files of recordings past recordings.retention_days now (rows stay)."""
+    settings = settings_or_exit(config)
+    configure_logging(settings.logging)  # what was removed goes to stderr, as the engine logs it
+    try:
+        purged = asyncio.run(_purge(settings, dry_run))
+    except DatabaseUnavailable as exc:
+        raise fail(str(exc)) from None
+    print_rows([_purged_row(p) for p in purged], PURGE_COLUMNS, as_json,
+               title="Would purge" if dry_run else "Purged")
+
+
+async def _purge(settings: Settings, dry_run: bool) -> list[PurgedRecording]:
+    await upgrade_database(settings.database_url)
+    engine = create_engine(settings.database_url)
+    try:
+        return await purge_expired(session_factory(engine), settings.recordings.dir,
+                                   settings.recordings.retention_days, utcnow(), dry_run=dry_run)
+    finally:
+        await engine.dispose()
+
+
+def _purged_row(purged: PurgedRecording) -> dict[str, Any]:
+    return {"id": purged.id, "kind": purged.kind, "name": purged.asterisk_name,
+            "recorded_at": purged.recorded_at, "files": ", ".join(purged.files)}
+
+
+@app.command("access-log")
+def access_log_command(
+    config: ConfigOption = None,
+    recording: Annotated[int | None, typer.Option("--recording", min=1,
+                                                  help="Only this recording id.")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many rows.")] = 100,
+    as_json: JsonOption = False,
+) -> None:
+    """Who played or downloaded recordings, and when, newest first."""
+    settings = settings_or_exit(config)
+    try:
+        rows = asyncio.run(_access_rows(settings.database_url, recording, limit))
+    except DatabaseUnavailable as exc:
+        raise fail(str(exc)) from None
+    print_rows(rows, ACCESS_COLUMNS, as_json, title="Recording access log")
+
+
+async def _access_rows(url: str, recording: int | None, limit: int) -> list[dict[str, Any]]:
+    async with database_session(url) as session:
+        return [{"at": row.at, "actor": row.actor, "action": row.action,
+                 "recording_id": row.recording_id, "client_address": row.client_address}
+                for row in await access_log(session, recording, limit)]

@@ -1,0 +1,157 @@
+"""The callback list on the operator console and in the JSON API: tasks soonest due first with
+their messages (player, transcript) and tickets; "call back" from the operator's seat."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest_asyncio
+
+from acd.state import SeatState
+from centralino.bus import EventBus
+from centralino.db import create_engine, session_factory, upgrade_database
+from config.settings import CallbackSettings
+from cti.callback_service import CallbackRequest, CallbackService
+from cti.callbacks import Callback, CallbackReason
+from recordings.models import Recording
+
+from .cti_site import HTML, T0, FakeAcd, Sessions, Site, add_call, csrf, make_site
+from .test_callbacks import FakeDialer, Hours
+
+CALLER = "+393331234567"
+
+
+@dataclass
+class CallbackSite:
+    site: Site
+    dialer: FakeDialer
+    service: CallbackService
+
+
+@pytest_asyncio.fixture
+async def web(tmp_path: Path) -> AsyncIterator[CallbackSite]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'callbacks.db'}"
+    await upgrade_database(url)
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    bus, acd, dialer = EventBus(), FakeAcd(), FakeDialer()
+    service = CallbackService(sessions, bus, dialer, acd, CallbackSettings(), lambda: T0)
+    await service.start(Hours(), background=False)
+    try:
+        yield CallbackSite(await make_site(sessions, bus, acd, service), dialer, service)
+    finally:
+        await engine.dispose()
+
+
+async def voicemail_task(web: CallbackSite, transcript: str | None = "Ho un guasto") -> Callback:
+    """A voicemail from ``CALLER`` (its call has a ticket) and the task it opened."""
+    sessions: Sessions = web.site.sessions
+    await add_call(sessions, "vm.1", CALLER, T0)
+    async with sessions() as session:
+        recording = Recording(kind="voicemail", asterisk_name="vm-1", call_linkedid="vm.1",
+                              caller_id=CALLER, situation="closed", path="vm-1.wav",
+                              duration_seconds=12.4, size_bytes=1000, sha256="0" * 64,
+                              transcript={"text": transcript} if transcript else None,
+                              recorded_at=T0)
+        session.add(recording)
+        await session.commit()
+    task = await web.service.request(CallbackRequest(CALLER, CallbackReason.VOICEMAIL, "vm.1",
+                                                     recording.id))
+    assert task is not None
+    return task
+
+
+async def test_the_console_lists_the_callback_with_its_player_and_transcript(
+    web: CallbackSite,
+) -> None:
+    task = await voicemail_task(web)
+    async with web.site.signed_in("alice") as alice:
+        page = (await alice.get("/console", headers=HTML)).text
+    assert CALLER in page and "Messaggio in segreteria" in page
+    assert f'src="/recordings/{task.recording_ids[0]}/audio"' in page
+    assert "Ho un guasto" in page
+    assert f'action="/console/callbacks/{task.id}/call"' in page
+    assert "media-src 'self'" in (await _headers(web.site)).get("content-security-policy", "")
+
+
+async def test_a_message_not_yet_transcribed_says_so(web: CallbackSite) -> None:
+    await voicemail_task(web, transcript=None)
+    async with web.site.signed_in("alice") as alice:
+        page = (await alice.get("/console", headers=HTML)).text
+    assert "trascrizione non disponibile" in page
+
+
+async def test_call_back_from_the_console_rings_the_operators_seat(web: CallbackSite) -> None:
+    task = await voicemail_task(web)
+    web.site.acd.place("seat2", "alice", SeatState.READY)
+    async with web.site.signed_in("alice") as alice:
+        page = (await alice.get("/console", headers=HTML)).text
+        response = await alice.post(f"/console/callbacks/{task.id}/call",
+                                    data={"csrf_token": csrf(page)})
+        after = (await alice.get("/console", headers=HTML)).text
+    assert response.status_code == 303
+    assert [(seat, number) for _, seat, number in web.dialer.calls] == [("seat2", CALLER)]
+    assert f"Richiamata di {CALLER}" in after
+    assert "In corso (alice)" in after
+
+
+async def test_call_back_without_a_seat_is_explained(web: CallbackSite) -> None:
+    task = await voicemail_task(web)
+    async with web.site.signed_in("alice") as alice:
+        page = (await alice.get("/console", headers=HTML)).text
+        await alice.post(f"/console/callbacks/{task.id}/call", data={"csrf_token": csrf(page)})
+        after = (await alice.get("/console", headers=HTML)).text
+    assert "Entra in servizio su una postazione per richiamare." in after
+    assert web.dialer.calls == []
+
+
+async def test_call_back_needs_the_csrf_token(web: CallbackSite) -> None:
+    task = await voicemail_task(web)
+    web.site.acd.place("seat1", "alice", SeatState.READY)
+    async with web.site.signed_in("alice") as alice:
+        response = await alice.post(f"/console/callbacks/{task.id}/call")
+    assert response.status_code == 403
+    assert web.dialer.calls == []
+
+
+async def test_the_api_lists_tasks_with_tickets_and_messages(web: CallbackSite) -> None:
+    task = await voicemail_task(web)
+    async with web.site.signed_in("alice") as alice:
+        response = await alice.get("/api/callbacks")
+    [row] = response.json()
+    assert {k: row[k] for k in ("id", "caller", "reason", "attempts", "status")} == {
+        "id": task.id, "caller": CALLER, "reason": "voicemail", "attempts": 0,
+        "status": "open"}
+    assert row["due_at"] == T0.isoformat()
+    assert len(row["tickets"]) == 1
+    assert row["messages"][0]["audio_url"] == f"/recordings/{task.recording_ids[0]}/audio"
+    assert row["messages"][0]["transcript"] == "Ho un guasto"
+
+
+async def test_the_api_calls_back_once_and_refuses_a_task_already_being_called(
+    web: CallbackSite,
+) -> None:
+    task = await voicemail_task(web)
+    web.site.acd.place("seat1", "alice", SeatState.READY)
+    async with web.site.signed_in("alice") as alice:
+        token = csrf((await alice.get("/console", headers=HTML)).text)
+        first = await alice.post(f"/api/callbacks/{task.id}/call",
+                                 headers={"X-CSRF-Token": token})
+        second = await alice.post(f"/api/callbacks/{task.id}/call",
+                                  headers={"X-CSRF-Token": token})
+    assert (first.status_code, first.json()["status"]) == (202, "in_progress")
+    assert second.status_code == 409
+    assert len(web.dialer.calls) == 1
+
+
+async def test_the_api_is_for_signed_in_operators(web: CallbackSite) -> None:
+    async with web.site.client() as anonymous:
+        assert (await anonymous.get("/api/callbacks")).status_code == 401
+
+
+async def _headers(site: Site) -> httpx.Headers:
+    async with site.signed_in("alice") as alice:
+        return (await alice.get("/console", headers=HTML)).headers
