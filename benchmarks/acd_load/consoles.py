@@ -32,7 +32,7 @@ class PopClock:
         return [(at - rung[key]) * 1000 for key, at in self.arrived.items() if key in rung]
 
 
-async def _sign_in(http: aiohttp.ClientSession, base: str, name: str, password: str) -> None:
+async def sign_in(http: aiohttp.ClientSession, base: str, name: str, password: str) -> None:
     async with http.get(f"{base}/login") as page:
         token = _CSRF.search(await page.text())
     if token is None:
@@ -66,7 +66,7 @@ async def open_consoles(base: str, passwords: dict[str, str]) -> AsyncIterator[P
             # unsafe: keep the session cookie of a bare IP address (127.0.0.1)
             http = await stack.enter_async_context(
                 aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)))
-            await _sign_in(http, base, name, password)
+            await sign_in(http, base, name, password)
             socket = await stack.enter_async_context(
                 http.ws_connect(base.replace("http", "ws", 1) + "/ws/console", heartbeat=20))
             readers.append(asyncio.create_task(_read_pops(socket, name, clock)))

@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
-import signal
 import sys
 import tempfile
 import time
@@ -40,6 +38,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from acd.operators import OperatorDesk
 from benchmarks import measure
 from benchmarks.engine_process import Engine
+from benchmarks.entry import prepare_work_dir, run_benchmark
 from centralino.ami import AmiClient
 from centralino.auth.models import Role
 from centralino.auth.passwords import generate_password
@@ -47,7 +46,7 @@ from centralino.auth.service import UserExists, add_user, set_password
 from centralino.db import create_engine, session_factory, upgrade_database
 from centralino.sandbox import process as sandbox
 from config.loader import load_settings
-from config.secrets import SECRETS_FILE_ENV, Secrets, load_secrets
+from config.secrets import Secrets, load_secrets
 from config.settings import Settings
 from tests.integration.acd.sipp_seat import seat_phone
 
@@ -212,14 +211,8 @@ async def staffed_seats(settings: Settings, secrets: Secrets,
 
 
 async def benchmark(options: Options) -> tuple[Path, Path]:
-    main_task = asyncio.current_task()
-    assert main_task is not None
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)  # as Ctrl-C
-    options.work_dir.mkdir(parents=True, exist_ok=True)
-    os.environ[SECRETS_FILE_ENV] = str(options.work_dir / "secrets.yaml")
+    database_url = prepare_work_dir(options.work_dir, options.database_url)
     config = options.work_dir / "engine.yaml"
-    database_url = (options.database_url
-                    or f"sqlite+aiosqlite:///{options.work_dir / 'centralino.db'}")
     config.write_text(SETTINGS.format(
         database_url=database_url, wrapup=options.wrapup,
         max_wait=int(options.patience * 2 + 60),  # nobody leaves by the queue's timeout
@@ -314,20 +307,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
 
 
 def main() -> int:
-    options = parse_args()
-    if os.geteuid() != 0:
-        console.print("[red]The sandbox Asterisk runs in a chroot: run this as root.[/]")
-        return 1
-    try:
-        json_path, md_path = asyncio.run(benchmark(options))
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        console.print("[yellow]Interrupted; the seats, the engine and the sandbox are stopped.[/]")
-        return 130
-    console.print(md_path.read_text(encoding="utf-8"), markup=False, highlight=False,
-                  soft_wrap=True)
-    console.print(f"Results: {md_path}, {json_path}")
-    return 0
-
+    return run_benchmark(benchmark(parse_args()), console, "the seats, the engine and the sandbox")
 
 if __name__ == "__main__":
     sys.exit(main())

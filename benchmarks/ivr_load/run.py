@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -34,10 +33,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from benchmarks import measure
 from benchmarks.engine_process import Engine, stop_process
+from benchmarks.entry import prepare_work_dir, run_benchmark
 from centralino.sandbox import process as sandbox
 from config.loader import load_settings
 from config.menu import GoToMenu, Menu, PlayAndHangup
-from config.secrets import SECRETS_FILE_ENV, load_secrets
+from config.secrets import load_secrets
 from config.settings import Settings
 
 HERE = Path(__file__).resolve().parent
@@ -208,14 +208,8 @@ async def run_path(path: str, rate: int, options: Options, settings: Settings, p
 
 
 async def benchmark(options: Options) -> tuple[Path, Path]:
-    main_task = asyncio.current_task()
-    assert main_task is not None
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)  # as Ctrl-C
-    options.work_dir.mkdir(parents=True, exist_ok=True)
-    os.environ[SECRETS_FILE_ENV] = str(options.work_dir / "secrets.yaml")
+    database_url = prepare_work_dir(options.work_dir, options.database_url)
     config = options.work_dir / "engine.yaml"
-    database_url = (options.database_url
-                    or f"sqlite+aiosqlite:///{options.work_dir / 'centralino.db'}")
     config.write_text(SETTINGS.format(database_url=database_url, number=ENGINE_NUMBER,
                                       menu_file=MENU_FILE, log_level=options.log_level),
                       encoding="utf-8")
@@ -299,20 +293,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
 
 
 def main() -> int:
-    options = parse_args()
-    if os.geteuid() != 0:
-        console.print("[red]The sandbox Asterisk runs in a chroot: run this as root.[/]")
-        return 1
-    try:
-        json_path, md_path = asyncio.run(benchmark(options))
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        console.print("[yellow]Interrupted; sipp, the engine and the sandbox are stopped.[/]")
-        return 130
-    console.print(md_path.read_text(encoding="utf-8"), markup=False, highlight=False,
-                  soft_wrap=True)
-    console.print(f"Results: {md_path}, {json_path}")
-    return 0
-
+    return run_benchmark(benchmark(parse_args()), console, "sipp, the engine and the sandbox")
 
 if __name__ == "__main__":
     sys.exit(main())

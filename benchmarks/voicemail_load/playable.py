@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import aiohttp
 from sqlalchemy import select
 
-from benchmarks.acd_load.consoles import _sign_in as sign_in
+from benchmarks.acd_load.consoles import sign_in
 from centralino.db import create_engine, session_factory
 from recordings.models import Recording, RecordingKind
 
