@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.util import CommandError
-from sqlalchemy import Connection, DateTime, MetaData, event, text
+from sqlalchemy import Connection, DateTime, MetaData, Table, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -86,18 +87,32 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def insert_unless_duplicate(session: AsyncSession, model: type[Base]) -> Any:
-    """``INSERT … ON CONFLICT DO NOTHING`` into ``model``'s table, for the session's backend.
+def table_of(model: type[Base]) -> Table:
+    """``model``'s table, for Core statements (declarative types ``__table__`` loosely)."""
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a table")
+    return table
+
+
+def insert_unless_duplicate(session: AsyncSession, target: type[Base] | Table) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` into ``target``, for the session's backend.
 
     A row that would break a unique constraint is silently not inserted (``rowcount`` 0):
     idempotent writes without an IntegrityError, so no rollback expires the caller's objects.
+    A :class:`Table` gives a Core statement: no ORM work per execution, for the per-call writes
+    (pass the values as execution parameters). The statement is built once per backend.
     """
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
-        return postgresql.insert(model).on_conflict_do_nothing()
-    if name == "sqlite":
-        return sqlite.insert(model).on_conflict_do_nothing()
-    raise NotImplementedError(f"no conflict-ignoring insert for {name}")
+    return _conflict_ignoring_insert(session.get_bind().dialect.name, target)
+
+
+@functools.cache
+def _conflict_ignoring_insert(dialect_name: str, target: type[Base] | Table) -> Any:
+    if dialect_name == "postgresql":
+        return postgresql.insert(target).on_conflict_do_nothing()
+    if dialect_name == "sqlite":
+        return sqlite.insert(target).on_conflict_do_nothing()
+    raise NotImplementedError(f"no conflict-ignoring insert for {dialect_name}")
 
 
 class DatabaseUnavailable(Exception):

@@ -10,17 +10,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from centralino.calls.service import CallNotFound
-from centralino.db import insert_unless_duplicate, utcnow
+from centralino.db import insert_unless_duplicate, table_of, utcnow
 from cti.models import QueueOutcome, Ticket, TicketChannel, TicketStatus
 from cti.tracking import new_tracking_code
 
 MAX_CODE_ATTEMPTS = 8
+
+# Written several times a call: a Core statement built once (values as execution parameters).
+_TICKETS = table_of(Ticket)
+_TRACE_UPDATE = update(_TICKETS).where(_TICKETS.c.call_linkedid == bindparam("match_linkedid"))
 
 
 class TrackingCodesExhausted(RuntimeError):
@@ -111,12 +115,11 @@ class IvrTrace:
 
 async def save_ivr_trace(session: AsyncSession, linkedid: str, trace: IvrTrace) -> None:
     """Write ``trace`` on the ticket of call ``linkedid`` (the last write wins)."""
-    await session.execute(
-        update(Ticket).where(Ticket.call_linkedid == linkedid)
-        .values(dtmf_path=trace.dtmf_path[:255], ivr_nodes=trace.ivr_nodes,
-                ivr_outcome=trace.ivr_outcome, classification=trace.classification,
-                language=trace.language, contact_id=trace.contact_id, updated_at=utcnow())
-        .execution_options(synchronize_session=False))
+    await session.execute(_TRACE_UPDATE, {
+        "match_linkedid": linkedid, "dtmf_path": trace.dtmf_path[:255],
+        "ivr_nodes": trace.ivr_nodes, "ivr_outcome": trace.ivr_outcome,
+        "classification": trace.classification, "language": trace.language,
+        "contact_id": trace.contact_id, "updated_at": utcnow()})
     await session.commit()
 
 

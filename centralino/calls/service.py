@@ -10,11 +10,20 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from centralino.calls.models import OPEN_DISPOSITIONS, Call, CallDisposition
-from centralino.db import insert_unless_duplicate
+from centralino.db import insert_unless_duplicate, table_of
+
+# The statements every call runs, as Core statements built once: executing them costs no ORM work
+# and no statement building (values come as execution parameters, keyed by column name).
+_CALLS = table_of(Call)
+_ANSWER = update(_CALLS).where(_CALLS.c.linkedid == bindparam("match_linkedid"),
+                               _CALLS.c.answered_at.is_(None), _CALLS.c.ended_at.is_(None))
+_START_OF = select(_CALLS.c.id, _CALLS.c.started_at, _CALLS.c.ended_at).where(
+    _CALLS.c.linkedid == bindparam("match_linkedid"))
+_END = update(_CALLS).where(_CALLS.c.id == bindparam("match_id"), _CALLS.c.ended_at.is_(None))
 
 
 class CallNotFound(LookupError):
@@ -47,19 +56,17 @@ async def record_call_started(
     The write functions return nothing: they run on every call, and reading the row back
     would cost a query the engine never uses (:func:`get_call` reads it).
     """
-    await session.execute(insert_unless_duplicate(session, Call).values(
-        linkedid=linkedid, channel=channel, did=did, started_at=at,
-        caller_id=caller_id, caller_name=caller_name, disposition=CallDisposition.IN_PROGRESS))
+    await session.execute(insert_unless_duplicate(session, _CALLS), {
+        "linkedid": linkedid, "channel": channel, "did": did, "started_at": at,
+        "caller_id": caller_id, "caller_name": caller_name,
+        "disposition": CallDisposition.IN_PROGRESS})
     await session.commit()
 
 
 async def record_call_answered(session: AsyncSession, linkedid: str, at: datetime) -> None:
     """Mark the call answered at ``at``; a repeated answer or one after the end changes nothing."""
-    await session.execute(
-        update(Call)
-        .where(Call.linkedid == linkedid, Call.answered_at.is_(None), Call.ended_at.is_(None))
-        .values(answered_at=at, disposition=CallDisposition.ANSWERED)
-        .execution_options(synchronize_session=False))
+    await session.execute(_ANSWER, {"match_linkedid": linkedid, "answered_at": at,
+                                    "disposition": CallDisposition.ANSWERED})
     await session.commit()
 
 
@@ -73,9 +80,11 @@ async def record_call_ended(
     Raises :class:`CallNotFound` for a call never stored.
     """
     final = _final_disposition(disposition)
-    call = await _existing(session, linkedid)
+    call = (await session.execute(_START_OF, {"match_linkedid": linkedid})).one_or_none()
+    if call is None:
+        raise CallNotFound(linkedid)
     if call.ended_at is None:
-        await _end(session, call, at, final)
+        await _end(session, call.id, call.started_at, at, final)
         await session.commit()
 
 
@@ -101,7 +110,7 @@ async def close_orphaned_calls(
     orphans = (await session.execute(query)).scalars().all()
     closed = 0
     for call in orphans:
-        closed += await _end(session, call, at, CallDisposition.LOST)
+        closed += await _end(session, call.id, call.started_at, at, CallDisposition.LOST)
     await session.commit()
     return closed
 
@@ -113,21 +122,13 @@ async def list_calls(session: AsyncSession, limit: int = 50) -> list[Call]:
     return list(result.scalars().all())
 
 
-async def _existing(session: AsyncSession, linkedid: str) -> Call:
-    call = await get_call(session, linkedid)
-    if call is None:
-        raise CallNotFound(linkedid)
-    return call
-
-
-async def _end(session: AsyncSession, call: Call, at: datetime, disposition: str) -> int:
-    """End ``call`` unless another writer did first; returns the number of rows changed."""
-    duration = max(0.0, (at - call.started_at).total_seconds())
-    result = await session.execute(
-        update(Call)
-        .where(Call.id == call.id, Call.ended_at.is_(None))
-        .values(ended_at=at, duration_seconds=duration, disposition=disposition)
-        .execution_options(synchronize_session=False))
+async def _end(session: AsyncSession, call_id: int, started_at: datetime, at: datetime,
+               disposition: str) -> int:
+    """End call ``call_id`` unless another writer did first; returns the number of rows changed."""
+    duration = max(0.0, (at - started_at).total_seconds())
+    result = await session.execute(_END, {"match_id": call_id, "ended_at": at,
+                                          "duration_seconds": duration,
+                                          "disposition": disposition})
     return int(getattr(result, "rowcount", 0) or 0)
 
 
