@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from centralino.db import create_engine, session_factory, upgrade_database
+from centralino.db import DatabaseUnavailable, create_engine, session_factory, upgrade_database
 from config.loader import ConfigError, ConfigProblem, load_settings
 from config.settings import Settings
 
@@ -27,6 +28,7 @@ ConfigOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 
 err_console = Console(stderr=True)
+T = TypeVar("T")
 
 
 @asynccontextmanager
@@ -39,6 +41,15 @@ async def database_session(url: str) -> AsyncIterator[AsyncSession]:
             yield session
     finally:
         await engine.dispose()
+
+
+def run_on_database(work: Coroutine[Any, Any, T]) -> T:
+    """Run a command's database work; an unreachable database ends the command with its
+    one-line reason and exit code 1."""
+    try:
+        return asyncio.run(work)
+    except DatabaseUnavailable as exc:
+        raise fail(str(exc)) from None
 
 
 def os_user() -> str:

@@ -17,6 +17,7 @@ from centralino.cli_support import (
     err_console,
     fail,
     report_problems,
+    run_on_database,
     settings_or_exit,
 )
 from centralino.db import DatabaseUnavailable, upgrade_database
@@ -69,10 +70,7 @@ async def _run_engine(settings: Settings) -> None:
 def db_upgrade(config: ConfigOption = None) -> None:
     """Create or migrate the database schema to the latest version."""
     settings = settings_or_exit(config)
-    try:
-        asyncio.run(upgrade_database(settings.database_url))
-    except DatabaseUnavailable as exc:
-        raise fail(str(exc)) from None
+    run_on_database(upgrade_database(settings.database_url))
     typer.echo("database schema is up to date")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 import typer
@@ -11,11 +10,10 @@ from centralino.cli_support import (
     ConfigOption,
     JsonOption,
     database_session,
-    fail,
     print_rows,
+    run_on_database,
     settings_or_exit,
 )
-from centralino.db import DatabaseUnavailable
 from cti.callback_store import list_callbacks, tracking_codes
 from cti.callbacks import ACTIVE_STATUSES, CallbackStatus
 
@@ -40,10 +38,7 @@ def list_command(
 ) -> None:
     """Callback tasks, soonest due first."""
     settings = settings_or_exit(config)
-    try:
-        rows = asyncio.run(_rows(settings.database_url, status or list(ACTIVE_STATUSES), limit))
-    except DatabaseUnavailable as exc:
-        raise fail(str(exc)) from None
+    rows = run_on_database(_rows(settings.database_url, status or list(ACTIVE_STATUSES), limit))
     print_rows(rows, COLUMNS, as_json, title="Callbacks")
 
 

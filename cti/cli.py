@@ -18,6 +18,7 @@ from centralino.cli_support import (
     os_user,
     print_record,
     print_rows,
+    run_on_database,
     settings_or_exit,
 )
 from centralino.db import DatabaseUnavailable, utcnow
@@ -57,10 +58,7 @@ def list_command(config: ConfigOption = None, limit: LimitOption = 50,
                  as_json: JsonOption = False) -> None:
     """The most recent tickets, newest first."""
     settings = settings_or_exit(config)
-    try:
-        rows = asyncio.run(_rows(settings.database_url, limit))
-    except DatabaseUnavailable as exc:
-        raise fail(str(exc)) from None
+    rows = run_on_database(_rows(settings.database_url, limit))
     print_rows(rows, TABLE_COLUMNS, as_json, title="Tickets")
 
 
@@ -70,10 +68,7 @@ def show_command(code: CodeArgument, config: ConfigOption = None,
     """One ticket: status, classification, the caller's way through the IVR, the work on it."""
     settings = settings_or_exit(config)
     tracking_code = _tracking_code_or_exit(code)
-    try:
-        row = asyncio.run(_one(settings.database_url, tracking_code))
-    except DatabaseUnavailable as exc:
-        raise fail(str(exc)) from None
+    row = run_on_database(_one(settings.database_url, tracking_code))
     if row is None:
         raise fail(f"no ticket with tracking code {tracking_code}")
     if as_json:
@@ -132,10 +127,7 @@ def overdue_command(config: ConfigOption = None, limit: LimitOption = 50,
                     as_json: JsonOption = False) -> None:
     """Open tickets past their SLA due time, the longest overdue first."""
     settings = settings_or_exit(config)
-    try:
-        rows = asyncio.run(_overdue(settings.database_url, limit))
-    except DatabaseUnavailable as exc:
-        raise fail(str(exc)) from None
+    rows = run_on_database(_overdue(settings.database_url, limit))
     print_rows(rows, OVERDUE_COLUMNS, as_json, title="Overdue tickets")
 
 

@@ -13,6 +13,7 @@ from centralino.cli_support import (
     database_session,
     fail,
     print_rows,
+    run_on_database,
     settings_or_exit,
 )
 from centralino.db import DatabaseUnavailable
@@ -66,10 +67,7 @@ def list_command(
 ) -> None:
     """Contacts, newest first."""
     settings = settings_or_exit(config)
-    try:
-        rows = asyncio.run(_rows(settings.database_url, limit))
-    except DatabaseUnavailable as exc:
-        raise fail(str(exc)) from None
+    rows = run_on_database(_rows(settings.database_url, limit))
     print_rows(rows, COLUMNS, as_json, title="Contacts")
 
 

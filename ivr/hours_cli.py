@@ -20,6 +20,7 @@ from centralino.cli_support import (
     os_user,
     print_rows,
     report_problems,
+    run_on_database,
     settings_or_exit,
 )
 from centralino.db import DatabaseUnavailable
@@ -80,10 +81,7 @@ def status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """The center's state now: the override in force, if any, and the clock's state."""
     settings = settings_or_exit(config)
     office_hours = OfficeHours(_hours_or_exit(settings.ivr.menu_file))
-    try:
-        row = asyncio.run(_in_session(settings.database_url, current_override))
-    except DatabaseUnavailable as exc:
-        raise fail(str(exc)) from None
+    row = run_on_database(_in_session(settings.database_url, current_override))
     by_clock = office_hours.status_at(datetime.now(UTC))
     document = status_json(effective_status(by_clock, as_override(row)), by_clock.state)
     if as_json:
@@ -103,11 +101,8 @@ def history(
 ) -> None:
     """The most recent overrides, newest first."""
     settings = settings_or_exit(config)
-    try:
-        rows = asyncio.run(_in_session(settings.database_url,
+    rows = run_on_database(_in_session(settings.database_url,
                                        lambda session: override_history(session, limit)))
-    except DatabaseUnavailable as exc:
-        raise fail(str(exc)) from None
     print_rows([{column: getattr(row, column) for column in HISTORY_COLUMNS} for row in rows],
                HISTORY_COLUMNS, as_json, title="Office-hours overrides")
 

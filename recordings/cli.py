@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,11 +12,10 @@ from centralino.cli_support import (
     ConfigOption,
     JsonOption,
     database_session,
-    fail,
     print_rows,
+    run_on_database,
     settings_or_exit,
 )
-from centralino.db import DatabaseUnavailable
 from recordings.models import Recording, RecordingKind
 
 app = typer.Typer(no_args_is_help=True)
@@ -44,10 +42,7 @@ def list_command(
 ) -> None:
     """The most recent voicemail messages, newest first (paths under recordings.dir)."""
     settings = settings_or_exit(config)
-    try:
-        rows = asyncio.run(_rows(settings.database_url, settings.recordings.dir, limit))
-    except DatabaseUnavailable as exc:
-        raise fail(str(exc)) from None
+    rows = run_on_database(_rows(settings.database_url, settings.recordings.dir, limit))
     print_rows(rows, COLUMNS if as_json else TABLE_COLUMNS, as_json, title="Voicemail")
 
 

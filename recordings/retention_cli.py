@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 import typer
@@ -11,12 +10,11 @@ from centralino.cli_support import (
     ConfigOption,
     JsonOption,
     database_session,
-    fail,
     print_rows,
+    run_on_database,
     settings_or_exit,
 )
 from centralino.db import (
-    DatabaseUnavailable,
     create_engine,
     session_factory,
     upgrade_database,
@@ -48,10 +46,7 @@ def purge_command(
     """Delete the files of recordings past recordings.retention_days now (rows stay)."""
     settings = settings_or_exit(config)
     configure_logging(settings.logging)  # what was removed goes to stderr, as the engine logs it
-    try:
-        purged = asyncio.run(_purge(settings, dry_run))
-    except DatabaseUnavailable as exc:
-        raise fail(str(exc)) from None
+    purged = run_on_database(_purge(settings, dry_run))
     print_rows([_purged_row(p) for p in purged], PURGE_COLUMNS, as_json,
                title="Would purge" if dry_run else "Purged")
 
@@ -81,10 +76,7 @@ def access_log_command(
 ) -> None:
     """Who played or downloaded recordings, and when, newest first."""
     settings = settings_or_exit(config)
-    try:
-        rows = asyncio.run(_access_rows(settings.database_url, recording, limit))
-    except DatabaseUnavailable as exc:
-        raise fail(str(exc)) from None
+    rows = run_on_database(_access_rows(settings.database_url, recording, limit))
     print_rows(rows, ACCESS_COLUMNS, as_json, title="Recording access log")
 
 

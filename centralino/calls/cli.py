@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 import typer
@@ -13,11 +12,10 @@ from centralino.cli_support import (
     ConfigOption,
     JsonOption,
     database_session,
-    fail,
     print_rows,
+    run_on_database,
     settings_or_exit,
 )
-from centralino.db import DatabaseUnavailable
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -43,10 +41,7 @@ def list_command(
 ) -> None:
     """The most recent calls, newest first."""
     settings = settings_or_exit(config)
-    try:
-        rows = asyncio.run(_rows(settings.database_url, limit))
-    except DatabaseUnavailable as exc:
-        raise fail(str(exc)) from None
+    rows = run_on_database(_rows(settings.database_url, limit))
     print_rows(rows, COLUMNS if as_json else TABLE_COLUMNS, as_json, title="Calls")
 
 
