@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 import aiohttp
@@ -24,6 +25,10 @@ log = structlog.get_logger(__name__)
 
 EventCallback = Callable[[dict[str, Any]], None]
 ConnectHook = Callable[[], Awaitable[None]]
+
+#: The most HTTP connections to ARI at once. Asterisk serves each on a thread of its own, up to
+#: http.conf's ``sessionlimit``, and drops the connections beyond it.
+HTTP_CONNECTIONS = 64
 
 
 class AriError(Exception):
@@ -42,6 +47,12 @@ class AriRequestError(AriError):
         self.status = status
 
 
+def operation_of(method: str, path: str) -> str:
+    """``method path`` with the ids left out (``POST /channels/{id}/play``), for metrics."""
+    parts = ["{id}" if any(c.isdigit() for c in part) else part for part in path.split("/")]
+    return f"{method} {'/'.join(parts)}"
+
+
 def basic_auth_header(username: str, password: str) -> dict[str, str]:
     """The ``Authorization`` header for ARI (credentials never go into a URL)."""
     token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
@@ -51,8 +62,12 @@ def basic_auth_header(username: str, password: str) -> dict[str, str]:
 class AriClient:
     """REST + events for one Stasis application."""
 
-    def __init__(self, settings: AsteriskSettings, password: str, on_event: EventCallback) -> None:
+    def __init__(self, settings: AsteriskSettings, password: str, on_event: EventCallback,
+                 event_types: Collection[str] = ()) -> None:
+        """``event_types``: the only event types ``on_event`` wants (Asterisk filters out the
+        rest, among them a ChannelVarset for each variable a channel sets); empty: all."""
         self._settings = settings
+        self._event_types = frozenset(event_types)
         self._base = f"http://{settings.host}:{settings.ari.port}/ari"
         self._auth_header = basic_auth_header(settings.ari.username, password)
         self._on_event = on_event
@@ -73,7 +88,9 @@ class AriClient:
     async def start(self) -> None:
         """Start the event reader; it keeps reconnecting until :meth:`close`."""
         timeout = aiohttp.ClientTimeout(total=self._settings.ari.request_timeout)
-        self._http = aiohttp.ClientSession(headers=self._auth_header, timeout=timeout)
+        self._http = aiohttp.ClientSession(
+            headers=self._auth_header, timeout=timeout,
+            connector=aiohttp.TCPConnector(limit=HTTP_CONNECTIONS))
         self._reader = asyncio.create_task(self._read_forever(), name="ari-events")
 
     async def close(self) -> None:
@@ -89,12 +106,16 @@ class AriClient:
         """Send one REST request; return the decoded JSON body (``None`` when empty)."""
         if self._http is None:
             raise AriUnavailable("ARI client not started")
+        started = time.monotonic()
         try:
             async with self._http.request(method, self._base + path, params=params,
                                           json=body) as response:
                 text = await response.text()
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise AriUnavailable(f"{method} {path}: {exc or type(exc).__name__}") from exc
+        finally:
+            metrics.ari_request_timer(operation_of(method, path)).observe(
+                time.monotonic() - started)
         if response.status >= 400:
             raise AriRequestError(method, path, response.status, text)
         return json.loads(text) if text else None
@@ -125,6 +146,8 @@ class AriClient:
                                                  ) as ws:
                     backoff.reset()
                     self._set_connected(True, None)
+                    if self._event_types:
+                        await self._filter_events()
                     await self._run_connect_hooks()
                     await self._pump(ws)
                     self._set_connected(False, f"WebSocket closed ({ws.close_code})")
@@ -135,6 +158,15 @@ class AriClient:
             delay = backoff.next_delay()
             metrics.ARI_RECONNECTS.inc()
             await asyncio.sleep(delay)
+
+    async def _filter_events(self) -> None:
+        """Ask Asterisk to send this application only the event types the engine reads."""
+        allowed = [{"type": kind} for kind in sorted(self._event_types)]
+        try:
+            await self.request("PUT", f"/applications/{self.app}/eventFilter",
+                               body={"allowed": allowed})
+        except AriError as exc:
+            log.warning("ari.event_filter_failed", error=str(exc))
 
     async def _pump(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         async for message in ws:
@@ -148,7 +180,7 @@ class AriClient:
             if not isinstance(event, dict) or not isinstance(event.get("type"), str):
                 log.warning("ari.bad_event", data=str(message.data)[:200])
                 continue
-            metrics.ARI_EVENTS.labels(type=event["type"]).inc()
+            metrics.ari_event_counter(event["type"]).inc()
             try:
                 self._on_event(event)
             except Exception:

@@ -17,7 +17,7 @@ from acd.http import seats_router
 from acd.operators import OperatorDesk
 from acd.state import AcdPicture
 from acd.sync import follow_asterisk
-from centralino import metrics
+from centralino import ari_events, metrics
 from centralino.ami import AmiClient
 from centralino.ari import AriClient
 from centralino.bus import EventBus
@@ -29,6 +29,7 @@ from centralino.db import (
     session_factory,
     upgrade_database,
 )
+from centralino.group_commit import GroupCommit
 from centralino.health import ComponentHealth, HealthReport
 from centralino.loop_lag import watch_loop_lag
 from centralino.stasis import StasisDispatcher
@@ -101,22 +102,24 @@ class Engine:
         self._session_key = secrets.session_key
         self._db = create_engine(settings.database_url)
         self.sessions = sessions = session_factory(self._db)
+        self._call_writes = GroupCommit(sessions)
         self.bus = EventBus()
         metrics.follow_bus(self.bus)
-        self.tickets = TicketDesk(sessions, self.bus, secrets.pin_key)
+        self.tickets = TicketDesk(self._call_writes, sessions, self.bus, secrets.pin_key)
         self.menus = MenuPlans(settings.ivr.menu_file, PromptStore(*media_dirs(settings)),
                                sounds_location(settings))
         self._clock = clock
         self._background: set[asyncio.Task[None]] = set()
         self.hours: HoursService | None = None
-        self.ari = AriClient(settings.asterisk, secrets.ari_password, self._on_ari_event)
+        self.ari = AriClient(settings.asterisk, secrets.ari_password, self._on_ari_event,
+                             event_types=ari_events.KNOWN_TYPES)
         self.recordings = RecordingIngester(self.ari, sessions, settings.recordings, self.bus)
         voicemail = VoicemailRecorder(self.recordings, self.bus)
         self.transcriber = Transcriber(settings.transcription)
         self.transcription = VoicemailTranscription(self.transcriber, sessions,
                                                     settings.recordings.dir, self.bus)
         self.dispatcher = StasisDispatcher(
-            self.ari, self.bus, DatabaseCallLog(sessions),
+            self.ari, self.bus, DatabaseCallLog(self._call_writes, sessions),
             scripts={"tollfree": IvrScript(self.menus, self.tickets, voicemail,
                                            self._center_status),
                      "overflow": OverflowScript(self.menus, self.tickets, voicemail)},
@@ -231,6 +234,7 @@ class Engine:
         finally:
             log.info("engine.stopping", active_calls=self.dispatcher.active_calls)
             await self.dispatcher.stop()
+            await self._call_writes.close()
             await self.cti_web.stop()
             await self.callbacks.stop()
             await self.transcription.close()

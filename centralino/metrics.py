@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from prometheus_client import Counter, Gauge, Histogram
 
 from centralino import events
@@ -16,6 +18,9 @@ ARI_CONNECTED = Gauge("centralino_ari_connected", "1 while the ARI WebSocket is 
 AMI_EVENTS = Counter("centralino_ami_events_total", "AMI events received", ["event"])
 ARI_EVENTS = Counter("centralino_ari_events_total", "ARI events received", ["type"])
 AMI_RECONNECTS = Counter("centralino_ami_reconnects_total", "AMI connection attempts after a loss")
+ARI_REQUEST_SECONDS = Histogram(
+    "centralino_ari_request_seconds", "ARI REST round trips, by operation", ["operation"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5))
 ARI_RECONNECTS = Counter("centralino_ari_reconnects_total", "ARI connection attempts after a loss")
 IVR_OUTCOMES = Counter("centralino_ivr_outcomes_total", "Calls that left the IVR, by how",
                        ["outcome"])
@@ -26,8 +31,29 @@ RECORDINGS_DISK_FREE = Gauge("centralino_recordings_disk_free_bytes",
 DB_UP = Gauge("centralino_database_up", "1 while the database answers")
 EVENT_LOOP_LAG = Histogram("centralino_event_loop_lag_seconds", "Event-loop scheduling lag",
                            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0))
+DB_BATCH_UNITS = Histogram("centralino_db_batch_units",
+                           "Units of work (call and ticket writes) committed per transaction",
+                           buckets=(1, 2, 5, 10, 20, 50, 100, 200))
 EVENT_LOOP_LAG_MAX = Gauge("centralino_event_loop_lag_max_seconds",
                            "Largest event-loop scheduling lag seen since the engine started")
+
+
+@functools.lru_cache(maxsize=256)
+def ari_event_counter(event_type: str) -> Counter:
+    """The ``centralino_ari_events_total`` child of ``event_type`` (looked up once)."""
+    return ARI_EVENTS.labels(type=event_type)
+
+
+@functools.lru_cache(maxsize=256)
+def ari_request_timer(operation: str) -> Histogram:
+    """The ``centralino_ari_request_seconds`` child of one operation."""
+    return ARI_REQUEST_SECONDS.labels(operation=operation)
+
+
+@functools.lru_cache(maxsize=256)
+def ami_event_counter(event: str) -> Counter:
+    """The ``centralino_ami_events_total`` child of ``event``."""
+    return AMI_EVENTS.labels(event=event)
 
 
 def follow_bus(bus: EventBus) -> None:

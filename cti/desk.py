@@ -1,6 +1,8 @@
 """The ticket desk the call scripts use: a call's ticket, its IVR trace, status look-ups, PINs.
 
-Each method is one short unit of work on its own database session; events go on the bus.
+The writes every call makes (its ticket, its trace) are units of the engine's
+:class:`~centralino.group_commit.GroupCommit`; look-ups use a session of their own. Events go
+on the bus.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from centralino import events
 from centralino.bus import EventBus
+from centralino.group_commit import GroupCommit
 from cti.contacts import contact_by_pin
 from cti.models import Ticket
 from cti.tickets import (
@@ -21,23 +24,24 @@ from cti.tracking import is_valid_tracking_code
 
 
 class TicketDesk:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], bus: EventBus,
-                 pin_key: str) -> None:
+    def __init__(self, writer: GroupCommit, sessions: async_sessionmaker[AsyncSession],
+                 bus: EventBus, pin_key: str) -> None:
+        self._writer = writer
         self._sessions = sessions
         self._bus = bus
         self._pin_key = pin_key
 
     async def open_for_call(self, linkedid: str) -> Ticket:
         """Open (or find, after a retry or a restart) the one ticket of call ``linkedid``."""
-        async with self._sessions() as session:
-            ticket, opened = await open_or_find_ticket(session, linkedid)
+        ticket, opened = await self._writer.run(
+            lambda session: open_or_find_ticket(session, linkedid, commit=False))
         if opened:
             self._bus.publish(events.TicketOpened(linkedid, ticket.tracking_code))
         return ticket
 
     async def save_trace(self, linkedid: str, trace: IvrTrace) -> None:
-        async with self._sessions() as session:
-            await save_ivr_trace(session, linkedid, trace)
+        await self._writer.run(lambda session: save_ivr_trace(session, linkedid, trace,
+                                                              commit=False))
 
     async def status_of(self, tracking_code: str) -> str | None:
         """The status of the ticket with ``tracking_code``; None if no such (valid) code."""

@@ -1,8 +1,9 @@
 """Opening and finding tickets.
 
 Same convention as :mod:`centralino.calls.service`: functions take an :class:`AsyncSession`
-and commit their own unit of work. A call has exactly one ticket, whoever asks for it first
-(the database's unique constraint on ``call_linkedid`` settles races).
+and commit their own unit of work (the per-call writes unless ``commit=False``). A call has
+exactly one ticket, whoever asks for it first (the database's unique constraint on
+``call_linkedid`` settles races).
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ async def open_or_find_ticket(
     linkedid: str,
     *,
     new_code: Callable[[], str] = new_tracking_code,
+    commit: bool = True,
 ) -> tuple[Ticket, bool]:
     """Like :func:`open_ticket_for_call`, and whether this call opened it (False: it existed).
 
@@ -71,9 +73,11 @@ async def open_or_find_ticket(
                     tracking_code=new_code(), call_linkedid=linkedid,
                     status=TicketStatus.NEW, channel=TicketChannel.PHONE).returning(Ticket))
         except IntegrityError:  # the foreign key: no such call
-            await session.rollback()
+            if commit:
+                await session.rollback()
             raise CallNotFound(linkedid) from None
-        await session.commit()
+        if commit:
+            await session.commit()
         if inserted is not None:
             return inserted, True
         # An earlier or concurrent writer's ticket: the one ticket of this call.
@@ -113,14 +117,16 @@ class IvrTrace:
     contact_id: int | None
 
 
-async def save_ivr_trace(session: AsyncSession, linkedid: str, trace: IvrTrace) -> None:
+async def save_ivr_trace(session: AsyncSession, linkedid: str, trace: IvrTrace, *,
+                         commit: bool = True) -> None:
     """Write ``trace`` on the ticket of call ``linkedid`` (the last write wins)."""
     await session.execute(_TRACE_UPDATE, {
         "match_linkedid": linkedid, "dtmf_path": trace.dtmf_path[:255],
         "ivr_nodes": trace.ivr_nodes, "ivr_outcome": trace.ivr_outcome,
         "classification": trace.classification, "language": trace.language,
         "contact_id": trace.contact_id, "updated_at": utcnow()})
-    await session.commit()
+    if commit:
+        await session.commit()
 
 
 async def save_queue_outcome(session: AsyncSession, linkedid: str, outcome: QueueOutcome,

@@ -226,8 +226,7 @@ class IvrCall:
         elif isinstance(action, PlayAndHangup):
             self._outcome = IvrOutcome.INFO_MESSAGE
             self._touch()
-            await self._play(action.prompt, interruptible=False)
-            await self._play(self._defaults.goodbye, interruptible=False)
+            await self._play(action.prompt, self._defaults.goodbye, interruptible=False)
         elif isinstance(action, Hangup):
             self._outcome = IvrOutcome.HANGUP_IN_MENU
             self._touch()
@@ -288,10 +287,12 @@ class IvrCall:
 
     # -- helpers --------------------------------------------------------------------------------
 
-    async def _play(self, prompt: Prompt | None, interruptible: bool = True) -> None:
+    async def _play(self, *prompts: Prompt | None, interruptible: bool = True) -> None:
+        """Play ``prompts`` one after the other, as one playback (one request to Asterisk)."""
         media: list[str] = []
-        for uri in self._plan.media(prompt, self._session.language):
-            media += digit_sounds(self._tracking_code) if uri == SAY_TRACKING_CODE else [uri]
+        for prompt in prompts:
+            for uri in self._plan.media(prompt, self._session.language):
+                media += digit_sounds(self._tracking_code) if uri == SAY_TRACKING_CODE else [uri]
         if media:
             await self._session.play(*media, interruptible=interruptible)
 

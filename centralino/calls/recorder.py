@@ -1,4 +1,8 @@
-"""The dispatcher's call log, stored in the ``calls`` table (one short transaction per event)."""
+"""The dispatcher's call log, stored in the ``calls`` table.
+
+Each event's write is a unit of the engine's :class:`~centralino.group_commit.GroupCommit`:
+the writes of calls happening at the same moment share a transaction.
+"""
 
 from __future__ import annotations
 
@@ -8,30 +12,32 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from centralino.call_session import CallSession
 from centralino.calls import service
+from centralino.group_commit import GroupCommit
 
 
 class DatabaseCallLog:
     """Implements :class:`centralino.stasis.CallLog` on the database."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, writer: GroupCommit, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._writer = writer
         self._sessions = sessions
 
     async def started(self, call: CallSession) -> None:
-        async with self._sessions() as session:
-            await service.record_call_started(
-                session, call.linkedid, channel=call.channel.name,
-                did=call.channel.dialplan.exten, at=call.started_at,
-                caller_id=call.caller_number, caller_name=call.channel.caller.name or None)
+        await self._writer.run(lambda session: service.record_call_started(
+            session, call.linkedid, channel=call.channel.name,
+            did=call.channel.dialplan.exten, at=call.started_at, caller_id=call.caller_number,
+            caller_name=call.channel.caller.name or None, commit=False))
 
     async def answered(self, call: CallSession) -> None:
-        assert call.answered_at is not None
-        async with self._sessions() as session:
-            await service.record_call_answered(session, call.linkedid, call.answered_at)
+        answered_at = call.answered_at
+        assert answered_at is not None
+        await self._writer.run(lambda session: service.record_call_answered(
+            session, call.linkedid, answered_at, commit=False))
 
     async def ended(self, call: CallSession, disposition: str) -> None:
-        async with self._sessions() as session:
-            await service.record_call_ended(session, call.linkedid,
-                                            call.ended_at or datetime.now(UTC), disposition)
+        ended_at = call.ended_at or datetime.now(UTC)
+        await self._writer.run(lambda session: service.record_call_ended(
+            session, call.linkedid, ended_at, disposition, commit=False))
 
     async def open_linkedids(self) -> set[str]:
         async with self._sessions() as session:

@@ -1,8 +1,10 @@
 """Recording calls: started, answered, ended, and closing the ones nobody will end.
 
 Every function takes an :class:`AsyncSession` (see :func:`centralino.db.session_factory`) and
-commits its own unit of work. Writes are idempotent by ``linkedid``: Asterisk may report an
-event twice and the engine may restart mid-call, and the row must come out the same.
+commits its own unit of work; the per-call writes take ``commit=False`` to leave the commit to
+the caller (the engine batches them, :mod:`centralino.group_commit`). Writes are idempotent by
+``linkedid``: Asterisk may report an event twice and the engine may restart mid-call, and the
+row must come out the same.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ async def record_call_started(
     at: datetime,
     caller_id: str | None = None,
     caller_name: str | None = None,
+    commit: bool = True,
 ) -> None:
     """Store a new call; a ``linkedid`` already stored (even by a racing writer) stays as it is.
 
@@ -60,18 +63,21 @@ async def record_call_started(
         "linkedid": linkedid, "channel": channel, "did": did, "started_at": at,
         "caller_id": caller_id, "caller_name": caller_name,
         "disposition": CallDisposition.IN_PROGRESS})
-    await session.commit()
+    if commit:
+        await session.commit()
 
 
-async def record_call_answered(session: AsyncSession, linkedid: str, at: datetime) -> None:
+async def record_call_answered(session: AsyncSession, linkedid: str, at: datetime, *,
+                               commit: bool = True) -> None:
     """Mark the call answered at ``at``; a repeated answer or one after the end changes nothing."""
     await session.execute(_ANSWER, {"match_linkedid": linkedid, "answered_at": at,
                                     "disposition": CallDisposition.ANSWERED})
-    await session.commit()
+    if commit:
+        await session.commit()
 
 
 async def record_call_ended(
-    session: AsyncSession, linkedid: str, at: datetime, disposition: str
+    session: AsyncSession, linkedid: str, at: datetime, disposition: str, *, commit: bool = True
 ) -> None:
     """End the call once: ``ended_at``, ``duration_seconds`` and ``disposition``.
 
@@ -85,7 +91,8 @@ async def record_call_ended(
         raise CallNotFound(linkedid)
     if call.ended_at is None:
         await _end(session, call.id, call.started_at, at, final)
-        await session.commit()
+        if commit:
+            await session.commit()
 
 
 async def open_call_linkedids(session: AsyncSession) -> set[str]:

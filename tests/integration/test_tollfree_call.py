@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from centralino import metrics
+from centralino.ari_events import KNOWN_TYPES
 from config.settings import Settings
 from cti.tracking import is_valid_tracking_code
 
@@ -72,3 +74,19 @@ async def test_calls_and_tickets_are_listed_as_json_by_the_cli(
     assert listed["ended_at"].startswith(call.ended_at.date().isoformat())
     tickets = await asyncio.to_thread(cli, "tickets", "list")
     assert next(t for t in tickets if t["call_linkedid"] == call.linkedid)["status"] == "new"
+
+
+async def test_asterisk_sends_the_engine_only_the_event_types_it_reads(
+    engine: EngineRunner, settings: Settings
+) -> None:
+    varsets_before = metrics.ari_event_counter("ChannelVarset")._value.get()
+    async with observe_asterisk(settings) as asterisk:
+        result = await place_call(settings, [Pause(1500)], HANG_UP, caller="3331110009")
+        assert result.succeeded, result.output
+        await ended_call(engine, "3331110009")
+    app = await engine.engine.ari.request("GET", f"/applications/{engine.engine.ari.app}")
+    assert sorted(item["type"] for item in app["events_allowed"]) == sorted(KNOWN_TYPES)
+    # Asterisk did publish channel variables of the call (the observer, unfiltered, saw them),
+    # and none of them reached the engine.
+    assert asterisk.events_of("ChannelVarset")
+    assert metrics.ari_event_counter("ChannelVarset")._value.get() == varsets_before
