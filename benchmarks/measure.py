@@ -114,3 +114,26 @@ def labelled(samples: dict[str, float], name: str) -> dict[str, float]:
     series = {key.split('"')[1]: value for key, value in samples.items()
               if key.startswith(name + "{") and '"' in key}
     return dict(sorted(series.items(), key=lambda item: -item[1]))
+
+
+def histogram_quantiles(samples: dict[str, float], name: str,
+                        quantiles: tuple[float, ...] = (0.5, 0.99)) -> dict[str, dict[str, Any]]:
+    """Each series of histogram ``name``: its count and, per quantile, the upper bound (``le``)
+    of the bucket it falls in. Keyed by the series' labels other than ``le``, joined by spaces."""
+    buckets: dict[str, list[tuple[float, float]]] = {}
+    for key, value in samples.items():
+        if not key.startswith(name + "_bucket{"):
+            continue
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', key))
+        bound = float(labels.pop("le"))
+        buckets.setdefault(" ".join(labels.values()), []).append((bound, value))
+    summary = {}
+    for series, points in sorted(buckets.items()):
+        points.sort()
+        count = points[-1][1]
+        if not count:
+            continue
+        summary[series] = {"count": int(count)} | {
+            f"p{round(q * 100)}_le": next(bound for bound, seen in points if seen >= q * count)
+            for q in quantiles}
+    return summary

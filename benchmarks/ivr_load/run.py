@@ -143,6 +143,9 @@ def engine_counters(settings: Settings, engine: Engine) -> tuple[float | None, d
         "ami_events_top": dict(list(ami.items())[:8]),
         "ari_events_top": dict(list(ari.items())[:8]),
         "ari_reconnects": samples.get("centralino_ari_reconnects_total"),
+        "ari_requests_seconds": measure.histogram_quantiles(samples,
+                                                            "centralino_ari_request_seconds"),
+        "db_batch_units": measure.histogram_quantiles(samples, "centralino_db_batch_units"),
         "ami_reconnects": samples.get("centralino_ami_reconnects_total"),
         "calls_by_disposition": measure.labelled(samples, "centralino_calls_total"),
     }
@@ -168,13 +171,16 @@ async def run_path(path: str, rate: int, options: Options, settings: Settings, p
             cpu_before = {name: measure.cpu_seconds(pid) for name, pid in pids.items()}
             busy_before, all_before = measure.machine_busy()
             started = time.monotonic()
-            number = ENGINE_NUMBER if path == "engine" else DIALPLAN_NUMBER
+            number = DIALPLAN_NUMBER if path == "dialplan" else ENGINE_NUMBER
             own_before = measure.own_cpu_seconds()
             if engine_pid and options.py_spy:
                 profiler = start_profiler(engine_pid, work / "engine-profile.txt")
             process = sipp.start(settings, number, rate, total, work)
+            give_up = time.monotonic() + sipp.time_limit(rate, total) + 30
             while (sipp_cpu := measure.reap(process)) is None:
                 progress.update(task, completed=observer.destroyed)
+                if time.monotonic() > give_up:  # seen: sipp's -timeout not ending a stuck call
+                    process.terminate()
                 await asyncio.sleep(0.5)
             wall = time.monotonic() - started
             cpu = {name: measure.cpu_seconds(pid) - cpu_before[name]

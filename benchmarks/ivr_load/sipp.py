@@ -26,13 +26,19 @@ class SippStats:
     answer_ms: list[float]  # INVITE -> 200, one per answered call (sipp's clock: 1 ms steps)
 
 
+def time_limit(rate: int, total: int) -> int:
+    """Seconds after which sipp gives up (``-timeout``): the calls' placing and length, plus
+    room for calls that run long."""
+    return int(total / rate + CALL_SECONDS + 90)
+
+
 def start(settings: Settings, number: str, rate: int, total: int, work_dir: Path
           ) -> subprocess.Popen[bytes]:
     """Start sipp placing ``total`` calls to ``number`` at ``rate`` calls/s; files go to
     ``work_dir``."""
     sip = settings.asterisk.sip
     limit = max(50, int(rate * CALL_SECONDS * 2.5))  # room for calls that run long
-    timeout = int(total / rate + CALL_SECONDS + 90)
+    timeout = time_limit(rate, total)
     command = [
         "sipp", f"{sip.host}:{sip.port}", "-sf", str(SCENARIO), "-s", number,
         "-i", "127.0.0.1", "-p", str(SIP_PORT), "-mp", str(MEDIA_PORT),
