@@ -29,6 +29,7 @@ from centralino.db import (
     session_factory,
     upgrade_database,
 )
+from centralino.gc_pauses import freeze_startup_objects, watch_gc_pauses
 from centralino.group_commit import GroupCommit
 from centralino.health import ComponentHealth, HealthReport
 from centralino.loop_lag import watch_loop_lag
@@ -214,6 +215,8 @@ class Engine:
                                   media_dirs(self.settings)[0], self.settings.acd.recording_notice)
         listener = bind_listener(self.settings.web.host, self.settings.web.port)
         server = self._web_server(hours)
+        watch_gc_pauses()
+        freeze_startup_objects()  # before the first call: no loop stall while calls run
         await self.ami.start()
         await self.ari.start()
         loop = asyncio.get_running_loop()

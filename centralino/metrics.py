@@ -34,6 +34,10 @@ EVENT_LOOP_LAG = Histogram("centralino_event_loop_lag_seconds", "Event-loop sche
 DB_BATCH_UNITS = Histogram("centralino_db_batch_units",
                            "Units of work (call and ticket writes) committed per transaction",
                            buckets=(1, 2, 5, 10, 20, 50, 100, 200))
+GC_PAUSE_SECONDS = Histogram("centralino_gc_pause_seconds",
+                             "Pauses of Python's garbage collector, by generation",
+                             ["generation"],
+                             buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0))
 EVENT_LOOP_LAG_MAX = Gauge("centralino_event_loop_lag_max_seconds",
                            "Largest event-loop scheduling lag seen since the engine started")
 
@@ -48,6 +52,12 @@ def ari_event_counter(event_type: str) -> Counter:
 def ari_request_timer(operation: str) -> Histogram:
     """The ``centralino_ari_request_seconds`` child of one operation."""
     return ARI_REQUEST_SECONDS.labels(operation=operation)
+
+
+@functools.lru_cache(maxsize=8)
+def gc_pause_timer(generation: int) -> Histogram:
+    """The ``centralino_gc_pause_seconds`` child of one generation."""
+    return GC_PAUSE_SECONDS.labels(generation=str(generation))
 
 
 @functools.lru_cache(maxsize=256)
