@@ -42,12 +42,22 @@ def reap(process: subprocess.Popen[bytes]) -> float | None:
     return usage.ru_utime + usage.ru_stime
 
 
+def _cpu_ticks() -> list[int]:
+    return [int(v) for v in Path("/proc/stat").read_text(encoding="ascii").split("\n", 1)[0]
+            .split()[1:]]
+
+
 def machine_busy() -> tuple[float, float]:
     """(busy, total) CPU seconds of the whole machine so far, from /proc/stat."""
-    ticks = [int(v) for v in Path("/proc/stat").read_text(encoding="ascii").split("\n", 1)[0]
-             .split()[1:]]
+    ticks = _cpu_ticks()
     idle = ticks[3] + ticks[4]  # idle, iowait
     return (sum(ticks) - idle) / _TICK, sum(ticks) / _TICK
+
+
+def steal_seconds() -> float:
+    """CPU seconds the hypervisor gave other machines while this one wanted them (``steal``)."""
+    ticks = _cpu_ticks()
+    return ticks[7] / _TICK if len(ticks) > 7 else 0.0
 
 
 def percentile(values: list[float], p: float) -> float | None:

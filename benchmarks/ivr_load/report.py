@@ -27,6 +27,7 @@ class PathRun:
     cpu_seconds: dict[str, float]  # process -> CPU seconds while the calls ran
     machine_busy_percent: float  # of all cores, while the calls ran
     others_busy_percent: float  # of that, processes other than these (other users' work)
+    steal_percent: float  # of all cores: time the hypervisor gave to other machines
     wall_seconds: float
     event_loop_lag_max_ms: float | None = None
     observer: dict[str, Any] = field(default_factory=dict)
@@ -133,7 +134,7 @@ def markdown(data: dict[str, Any], runs: list[PathRun]) -> str:
         "",
         "| rate/s | path | calls | completed | failed | answer p50 / p99 | "
         "DTMF→prompt p50 / p95 / p99 / max | CPU/call engine | CPU/call Asterisk | "
-        "machine busy (others) | loop lag max |",
+        "machine busy (others, steal) | loop lag max |",
         "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in sorted(runs, key=lambda r: (r.rate, r.path != "dialplan")):
@@ -143,7 +144,8 @@ def markdown(data: dict[str, Any], runs: list[PathRun]) -> str:
             f"{_ms(a['p50'])} / {_ms(a['p99'])} | "
             f"{_ms(d['p50'])} / {_ms(d['p95'])} / {_ms(d['p99'])} / {_ms(d['max'])} | "
             f"{_ms(r.cpu_ms_per_call('engine'), 1)} | {_ms(r.cpu_ms_per_call('asterisk'), 1)} | "
-            f"{r.machine_busy_percent:.0f}% ({r.others_busy_percent:.0f}%) | "
+            f"{r.machine_busy_percent:.0f}% ({r.others_busy_percent:.0f}%, "
+            f"{r.steal_percent:.0f}%) | "
             f"{_ms(r.event_loop_lag_max_ms)} |")
     if data["engine_vs_dialplan"]:
         lines += ["", "## Engine / dialplan", "",

@@ -170,6 +170,7 @@ async def run_path(path: str, rate: int, options: Options, settings: Settings, p
             pids = {"asterisk": asterisk_pid} | ({"engine": engine_pid} if engine_pid else {})
             cpu_before = {name: measure.cpu_seconds(pid) for name, pid in pids.items()}
             busy_before, all_before = measure.machine_busy()
+            steal_before = measure.steal_seconds()
             started = time.monotonic()
             number = DIALPLAN_NUMBER if path == "dialplan" else ENGINE_NUMBER
             own_before = measure.own_cpu_seconds()
@@ -187,8 +188,9 @@ async def run_path(path: str, rate: int, options: Options, settings: Settings, p
                    for name, pid in pids.items()}
             cpu |= {"sipp": sipp_cpu, "benchmark": measure.own_cpu_seconds() - own_before}
             busy_after, all_after = measure.machine_busy()
+            steal = measure.steal_seconds() - steal_before
             stop_profiler(profiler)
-            cpu["other"] = max(0.0, busy_after - busy_before - sum(cpu.values()))
+            cpu["other"] = max(0.0, busy_after - busy_before - steal - sum(cpu.values()))
             await asyncio.sleep(1)  # the last events
         progress.update(task, completed=total)
         lag_max, engine_counts = (await asyncio.to_thread(engine_counters, settings, engine)
@@ -204,6 +206,7 @@ async def run_path(path: str, rate: int, options: Options, settings: Settings, p
             cpu_seconds={name: round(seconds, 2) for name, seconds in cpu.items()},
             machine_busy_percent=round(100 * (busy_after - busy_before) / machine_seconds, 1),
             others_busy_percent=round(100 * cpu["other"] / machine_seconds, 1),
+            steal_percent=round(100 * steal / machine_seconds, 1),
             wall_seconds=round(wall, 1), event_loop_lag_max_ms=lag_max, engine=engine_counts,
             observer={"events": observer.events, "dropped": connection.dropped,
                       "unexpected_keys": observer.unexpected_keys})
