@@ -7,8 +7,10 @@ task takes every unit of work waiting, runs them in order in one transaction and
 A lone unit runs at once; under load, units gather into batches while the previous one commits.
 
 A unit is ``async def unit(session) -> result`` that writes through ``session`` and never
-commits. If any unit of a batch fails, the batch is rolled back and each of its units runs again
-in a transaction of its own, so one bad write fails only its caller.
+commits. If a unit of a batch fails, the batch is rolled back and each of its units runs again
+in a transaction of its own, so one bad write fails only its caller. If the database itself
+fails (unreachable, locked past its busy timeout), every unit of the batch fails with that
+error at once: running them again one by one would only make each caller wait as long again.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import structlog
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from centralino import metrics
@@ -30,6 +33,9 @@ Unit = Callable[[AsyncSession], Awaitable[T]]
 
 #: The most units one transaction takes (it keeps each commit short).
 MAX_BATCH = 200
+
+#: Errors of the database, not of a unit: the whole batch fails with them.
+DATABASE_ERRORS = (OperationalError, InterfaceError, OSError, TimeoutError)
 
 
 class GroupCommitClosed(RuntimeError):
@@ -44,6 +50,7 @@ class GroupCommit:
         self._sessions = sessions
         self._max_batch = max_batch
         self._waiting: deque[tuple[Unit[Any], asyncio.Future[Any]]] = deque()
+        self._in_flight: list[tuple[Unit[Any], asyncio.Future[Any]]] = []
         self._wakeup = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self._closing = False
@@ -59,12 +66,24 @@ class GroupCommit:
         self._wakeup.set()
         return await asyncio.shield(done)  # a cancelled caller does not cancel the write
 
-    async def close(self) -> None:
-        """Write what is waiting, then stop taking units."""
+    async def close(self, timeout: float = 30.0) -> None:
+        """Write what is waiting, then stop taking units; after ``timeout`` seconds (a database
+        that does not answer), the units still waiting fail with :class:`GroupCommitClosed`."""
         self._closing = True
         self._wakeup.set()
-        if self._writer is not None:
-            await self._writer
+        if self._writer is None:
+            return
+        finished, _ = await asyncio.wait({self._writer}, timeout=timeout)
+        if finished:
+            return
+        self._writer.cancel()
+        await asyncio.gather(self._writer, return_exceptions=True)
+        abandoned = [*self._in_flight, *self._waiting]
+        self._in_flight, self._waiting = [], deque()
+        log.error("group_commit.abandoned", units=len(abandoned))
+        for _, waiting in abandoned:
+            _settle(waiting,
+                    error=GroupCommitClosed("the database did not answer before shutdown"))
 
     async def _write_forever(self) -> None:
         while True:
@@ -72,7 +91,9 @@ class GroupCommit:
             self._wakeup.clear()
             while self._waiting:
                 count = min(len(self._waiting), self._max_batch)
-                await self._write([self._waiting.popleft() for _ in range(count)])
+                self._in_flight = [self._waiting.popleft() for _ in range(count)]
+                await self._write(self._in_flight)
+                self._in_flight = []
             if self._closing:
                 return
 
@@ -82,8 +103,9 @@ class GroupCommit:
             async with self._sessions() as session, session.begin():
                 results = [await unit(session) for unit, _ in batch]
         except Exception as exc:
-            if len(batch) == 1:
-                _settle(batch[0][1], error=exc)
+            if len(batch) == 1 or isinstance(exc, DATABASE_ERRORS):
+                for _, done in batch:
+                    _settle(done, error=exc)
                 return
             log.info("group_commit.batch_failed", units=len(batch), error=str(exc)[:200])
             for unit, done in batch:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from centralino.calls.models import Call
@@ -99,3 +100,36 @@ async def test_a_caller_that_gives_up_does_not_stop_its_write(db_session_factory
     await writer.close()
     async with db_session_factory() as session:
         assert await get_call(session, "cancelled.1") is not None
+
+
+async def test_a_database_error_fails_the_whole_batch_once_without_running_it_again(
+        db_session_factory: Sessions) -> None:
+    runs: list[str] = []
+
+    def failing(name: str) -> Unit[None]:
+        async def unit(session: AsyncSession) -> None:
+            runs.append(name)
+            raise OperationalError("INSERT", {}, Exception("database is locked"))
+        return unit
+
+    writer = GroupCommit(db_session_factory)
+    results = await asyncio.gather(*(writer.run(failing(f"u{n}")) for n in range(3)),
+                                   return_exceptions=True)
+    await writer.close()
+    assert all(isinstance(result, OperationalError) for result in results)
+    assert runs == ["u0"]  # the first unit's error ended the batch; nobody waited twice
+
+
+async def test_close_gives_up_on_a_database_that_does_not_answer(
+        db_session_factory: Sessions) -> None:
+    async def hangs(session: AsyncSession) -> None:
+        await asyncio.Event().wait()
+
+    writer = GroupCommit(db_session_factory)
+    stuck = asyncio.create_task(writer.run(hangs))
+    behind = asyncio.create_task(writer.run(start_unit("behind.1")))
+    await asyncio.sleep(0.05)
+    await writer.close(timeout=0.1)
+    for waiting in (stuck, behind):
+        with pytest.raises(GroupCommitClosed):
+            await waiting
