@@ -59,7 +59,7 @@ class GroupCommit:
         """Run ``unit`` in the next transaction; return its result once that committed."""
         if self._closing:
             raise GroupCommitClosed("the database writer is closed")
-        if self._writer is None:
+        if self._writer is None or self._writer.done():  # first use, or a writer that died
             self._writer = asyncio.create_task(self._write_forever(), name="group-commit")
         done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._waiting.append((unit, done))

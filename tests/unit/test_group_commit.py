@@ -133,3 +133,15 @@ async def test_close_gives_up_on_a_database_that_does_not_answer(
     for waiting in (stuck, behind):
         with pytest.raises(GroupCommitClosed):
             await waiting
+
+
+async def test_units_still_get_written_after_the_writer_task_died(
+        db_session_factory: Sessions) -> None:
+    writer = GroupCommit(db_session_factory)
+    await writer.run(start_unit("before.1"))
+    assert writer._writer is not None
+    writer._writer.cancel()  # what a loop shutting down under it does
+    await asyncio.gather(writer._writer, return_exceptions=True)
+    await asyncio.wait_for(writer.run(start_unit("after.1")), 5)
+    await writer.close()
+    assert await count_calls(db_session_factory) == 2
