@@ -125,6 +125,7 @@ class Engine:
                                            self._center_status),
                      "overflow": OverflowScript(self.menus, self.tickets, voicemail)},
         )
+        self.ari.add_connect_hook(self.recordings.on_ari_connected)  # after the dispatcher's
         self.ami = AmiClient(settings.asterisk, secrets.ami_secret)
         self.acd = AcdPicture(settings.acd, settings.seats.names, self.bus)
         follow_asterisk(self.ami, self.acd)

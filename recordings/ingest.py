@@ -84,7 +84,6 @@ class RecordingIngester:
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._converting = asyncio.Semaphore(CONVERSIONS_AT_ONCE)
         self._due = asyncio.Event()  # reconcile now: ARI (re)connected
-        ari.add_connect_hook(self._on_ari_connected)
 
     async def keep_reconciling(self) -> None:
         """Reconcile after every ARI (re)connection and every ``reconcile_interval_seconds``,
@@ -101,8 +100,11 @@ class RecordingIngester:
             except Exception:  # the next round tries again
                 log.exception("recordings.reconcile_failed")
 
-    async def _on_ari_connected(self) -> None:
-        self._due.set()  # not here: a connect hook holds up the ARI event reader
+    async def on_ari_connected(self) -> None:
+        """An ARI connect hook: reconcile soon (in :meth:`keep_reconciling`; a connect hook
+        holds up the ARI event reader). It must run after the dispatcher's, which closes the
+        calls a dead engine left open: a recording of an open call is left alone as live."""
+        self._due.set()
 
     @contextlib.contextmanager
     def capturing(self, name: str) -> Iterator[None]:
