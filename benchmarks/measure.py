@@ -11,7 +11,7 @@ import resource
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -42,22 +42,21 @@ def reap(process: subprocess.Popen[bytes]) -> float | None:
     return usage.ru_utime + usage.ru_stime
 
 
-def _cpu_ticks() -> list[int]:
-    return [int(v) for v in Path("/proc/stat").read_text(encoding="ascii").split("\n", 1)[0]
-            .split()[1:]]
+class MachineCpu(NamedTuple):
+    """CPU seconds of the whole machine so far (all cores), from one read of /proc/stat."""
+
+    busy: float  # not idle, not waiting on I/O; steal included
+    total: float
+    steal: float  # wanted by this machine, given by the hypervisor to other machines
 
 
-def machine_busy() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat."""
-    ticks = _cpu_ticks()
+def machine_busy() -> MachineCpu:
+    """The machine's CPU seconds so far, busy, in all and stolen."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text(encoding="ascii").split("\n", 1)[0]
+             .split()[1:]]
     idle = ticks[3] + ticks[4]  # idle, iowait
-    return (sum(ticks) - idle) / _TICK, sum(ticks) / _TICK
-
-
-def steal_seconds() -> float:
-    """CPU seconds the hypervisor gave other machines while this one wanted them (``steal``)."""
-    ticks = _cpu_ticks()
-    return ticks[7] / _TICK if len(ticks) > 7 else 0.0
+    steal = ticks[7] if len(ticks) > 7 else 0
+    return MachineCpu((sum(ticks) - idle) / _TICK, sum(ticks) / _TICK, steal / _TICK)
 
 
 def percentile(values: list[float], p: float) -> float | None:

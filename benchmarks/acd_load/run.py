@@ -128,7 +128,7 @@ async def run_pass(name: str, options: Options, ami: AmiClient, dispatch: Dispat
     task = progress.add_task(f"{name:9}", total=options.calls)
     cpu_before = {process: measure.cpu_seconds(pid) for process, pid in pids.items()}
     own_before = measure.own_cpu_seconds()
-    busy_before, all_before = measure.machine_busy()
+    busy_before, all_before, _ = measure.machine_busy()
     started = time.monotonic()
 
     def placed(count: int) -> None:
@@ -145,7 +145,7 @@ async def run_pass(name: str, options: Options, ami: AmiClient, dispatch: Dispat
     cpu = {process: round(measure.cpu_seconds(pid) - cpu_before[process], 2)
            for process, pid in pids.items()}
     cpu["benchmark"] = round(measure.own_cpu_seconds() - own_before, 2)
-    busy_after, all_after = measure.machine_busy()
+    busy_after, all_after, _ = measure.machine_busy()
     others = max(0.0, busy_after - busy_before - sum(cpu.values()))
     progress.update(task, completed=observer.finished)
     dispatch.observer = None

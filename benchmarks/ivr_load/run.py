@@ -169,8 +169,7 @@ async def run_path(path: str, rate: int, options: Options, settings: Settings, p
         async with observe(settings, password, observer) as connection:
             pids = {"asterisk": asterisk_pid} | ({"engine": engine_pid} if engine_pid else {})
             cpu_before = {name: measure.cpu_seconds(pid) for name, pid in pids.items()}
-            busy_before, all_before = measure.machine_busy()
-            steal_before = measure.steal_seconds()
+            busy_before, all_before, steal_before = measure.machine_busy()
             started = time.monotonic()
             number = DIALPLAN_NUMBER if path == "dialplan" else ENGINE_NUMBER
             own_before = measure.own_cpu_seconds()
@@ -187,8 +186,8 @@ async def run_path(path: str, rate: int, options: Options, settings: Settings, p
             cpu = {name: measure.cpu_seconds(pid) - cpu_before[name]
                    for name, pid in pids.items()}
             cpu |= {"sipp": sipp_cpu, "benchmark": measure.own_cpu_seconds() - own_before}
-            busy_after, all_after = measure.machine_busy()
-            steal = measure.steal_seconds() - steal_before
+            busy_after, all_after, steal_after = measure.machine_busy()
+            steal = steal_after - steal_before
             stop_profiler(profiler)
             cpu["other"] = max(0.0, busy_after - busy_before - steal - sum(cpu.values()))
             await asyncio.sleep(1)  # the last events

@@ -167,7 +167,7 @@ async def run_callers(options: Options, settings: Settings, pids: dict[str, int]
     before = await metrics_now(settings)
     cpu_before = {name: measure.cpu_seconds(pid) for name, pid in pids.items()}
     own_before, sipp_before = measure.own_cpu_seconds(), sipp_cpu_seconds()
-    busy_before, all_before = measure.machine_busy()
+    busy_before, all_before, _ = measure.machine_busy()
     started = time.monotonic()
     async with observe_asterisk(settings) as observer:
         watcher = asyncio.create_task(playable.watch(settings.database_url, base, SUPERVISOR,
@@ -191,7 +191,7 @@ async def run_callers(options: Options, settings: Settings, pids: dict[str, int]
            for name, pid in pids.items()}
     cpu["benchmark"] = round(measure.own_cpu_seconds() - own_before, 2)
     cpu["sipp"] = round(sipp_cpu_seconds() - sipp_before, 2)
-    busy_after, all_after = measure.machine_busy()
+    busy_after, all_after, _ = measure.machine_busy()
     others = max(0.0, busy_after - busy_before - sum(cpu.values()))
     after = await metrics_now(settings)
     failures = [r.output.strip().splitlines()[-1] for r in results
