@@ -3,7 +3,9 @@
 One convention for every data module (calls, tickets, ...): service functions take an
 :class:`~sqlalchemy.ext.asyncio.AsyncSession` made by :func:`session_factory` and commit their
 own unit of work. Sessions keep objects loaded after a commit (``expire_on_commit=False``), so a
-returned row can be read without touching the database again.
+returned row can be read without touching the database again. The few writes every call makes
+are synchronous functions on a :class:`~sqlalchemy.Connection` instead: the engine runs them in
+a thread of its own (:mod:`centralino.group_commit`), and :func:`run_write` runs one in a session.
 
 SQLite (the embedded default) and PostgreSQL are both supported; migrations live in
 ``centralino/migrations`` and are found through the package path, whatever the cwd.
@@ -14,16 +16,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
+import sqlalchemy
 from alembic import command
 from alembic.config import Config
 from alembic.util import CommandError
-from sqlalchemy import Connection, DateTime, MetaData, Table, event, text
+from sqlalchemy import Connection, DateTime, Engine, MetaData, Table, event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -39,6 +43,8 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 5000
 CONNECT_TIMEOUT = 10.0  # seconds to open a connection (schema upgrades, first queries)
 CHECK_TIMEOUT = 5.0  # seconds check_database waits for SELECT 1
+_SYNC_DRIVERS = {"sqlite+aiosqlite://": "sqlite://",
+                 "postgresql+asyncpg://": "postgresql+psycopg://"}
 # Any constant: serialises concurrent schema upgrades of one PostgreSQL database.
 _UPGRADE_LOCK_ID = 0x63656E74
 
@@ -95,19 +101,25 @@ def table_of(model: type[Base]) -> Table:
     return table
 
 
-def insert_unless_duplicate(session: AsyncSession, target: type[Base] | Table) -> Any:
-    """``INSERT … ON CONFLICT DO NOTHING`` into ``target``, for the session's backend.
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def insert_unless_duplicate(bind: AsyncSession | Connection, target: type[Base] | Table) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` into ``target``, for the backend of ``bind``.
 
     A row that would break a unique constraint is silently not inserted (``rowcount`` 0):
     idempotent writes without an IntegrityError, so no rollback expires the caller's objects.
     A :class:`Table` gives a Core statement: no ORM work per execution, for the per-call writes
     (pass the values as execution parameters). The statement is built once per backend.
     """
-    return _conflict_ignoring_insert(session.get_bind().dialect.name, target)
+    dialect = bind.get_bind().dialect if isinstance(bind, AsyncSession) else bind.dialect
+    return conflict_ignoring_insert(dialect.name, target)
 
 
 @functools.cache
-def _conflict_ignoring_insert(dialect_name: str, target: type[Base] | Table) -> Any:
+def conflict_ignoring_insert(dialect_name: str, target: type[Base] | Table) -> Any:
+    """:func:`insert_unless_duplicate` for the backend named ``dialect_name``, built once."""
     if dialect_name == "postgresql":
         return postgresql.insert(target).on_conflict_do_nothing()
     if dialect_name == "sqlite":
@@ -139,17 +151,45 @@ def create_engine(url: str) -> AsyncEngine:
     enforced foreign keys. PostgreSQL: connections are checked before use (``pool_pre_ping``).
     """
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database
-        if database and database != ":memory:" and not database.startswith("file:"):
-            # A failure here surfaces as DatabaseUnavailable on first connect.
-            with contextlib.suppress(OSError):
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
+    if _prepare_sqlite(parsed):
         engine = create_async_engine(url)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
     return create_async_engine(url, pool_pre_ping=True,
                                connect_args={"timeout": CONNECT_TIMEOUT})
+
+
+def sync_database_url(url: str) -> str:
+    """The synchronous SQLAlchemy URL of the same database as the async ``url``."""
+    for async_prefix, sync_prefix in _SYNC_DRIVERS.items():
+        if url.startswith(async_prefix):
+            return sync_prefix + url.removeprefix(async_prefix)
+    raise ValueError(f"no synchronous driver for {url.split('://', 1)[0]} URLs")
+
+
+def create_sync_engine(url: str) -> Engine:
+    """A synchronous engine on the database of the async ``url``, configured as
+    :func:`create_engine` configures its own; for work that runs in a thread of its own."""
+    parsed = make_url(url)
+    sync_url = sync_database_url(url)
+    if _prepare_sqlite(parsed):
+        engine = sqlalchemy.create_engine(sync_url)
+        event.listen(engine, "connect", _configure_sqlite)
+        return engine
+    return sqlalchemy.create_engine(sync_url, pool_pre_ping=True,
+                                    connect_args={"connect_timeout": int(CONNECT_TIMEOUT)})
+
+
+def _prepare_sqlite(parsed: URL) -> bool:
+    """For a SQLite ``parsed``, create the file's directory and return True."""
+    if parsed.get_backend_name() != "sqlite":
+        return False
+    database = parsed.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        # A failure here surfaces as DatabaseUnavailable on first connect.
+        with contextlib.suppress(OSError):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+    return True
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -166,6 +206,20 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions bound to ``engine``; objects stay readable after commit."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def run_write(session: AsyncSession, write: Callable[Concatenate[Connection, P], T],
+                    *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run the synchronous ``write(connection, *args, **kwargs)`` in ``session`` and commit;
+    roll back if it raises."""
+    try:
+        result = await session.run_sync(
+            lambda sync_session: write(sync_session.connection(), *args, **kwargs))
+    except BaseException:
+        await session.rollback()
+        raise
+    await session.commit()
+    return result
 
 
 async def _connect(engine: AsyncEngine, seconds: float) -> AsyncConnection:

@@ -26,6 +26,7 @@ from centralino.db import (
     DatabaseUnavailable,
     check_database,
     create_engine,
+    create_sync_engine,
     session_factory,
     upgrade_database,
 )
@@ -103,7 +104,7 @@ class Engine:
         self._session_key = secrets.session_key
         self._db = create_engine(settings.database_url)
         self.sessions = sessions = session_factory(self._db)
-        self._call_writes = GroupCommit(sessions)
+        self._call_writes = GroupCommit(create_sync_engine(settings.database_url))
         self.bus = EventBus()
         metrics.follow_bus(self.bus)
         self.tickets = TicketDesk(self._call_writes, sessions, self.bus, secrets.pin_key)

@@ -37,9 +37,14 @@ FALLBACK_CONTEXT = "engine-unavailable"
 
 
 class CallLog(Protocol):
-    """Where the dispatcher records each call's life (the ``calls`` table)."""
+    """Where the dispatcher records each call's life (the ``calls`` table).
 
-    async def started(self, session: CallSession) -> None: ...
+    The dispatcher does not wait for :meth:`started` before the call's script runs: the start
+    must be in line when it returns, written before any write the script makes afterwards (the
+    engine's group commit runs writes in the order they were made).
+    """
+
+    def started(self, session: CallSession) -> Awaitable[None]: ...
     async def answered(self, session: CallSession) -> None: ...
     async def ended(self, session: CallSession, disposition: str) -> None: ...
     async def close_orphans(self, active_linkedids: set[str]) -> int: ...
@@ -125,7 +130,10 @@ class StasisDispatcher:
             return
         disposition: str | None = "failed"  # None: the call goes on, its end is not ours
         try:
-            await self._call_log.started(session)
+            # Not waited for: the script's first write (the call's ticket) is in line after it
+            # and joins its transaction, one commit less before the caller hears a prompt.
+            recorded = asyncio.ensure_future(self._call_log.started(session))
+            recorded.add_done_callback(_log_unrecorded_start)
             self._bus.publish(events.CallStarted(session.linkedid, session.channel.name,
                                                  session.caller_number,
                                                  session.channel.dialplan.exten,
@@ -258,3 +266,8 @@ class StasisDispatcher:
                 task.cancel()
             if pending:
                 await asyncio.wait(pending, timeout=timeout)
+
+
+def _log_unrecorded_start(recorded: asyncio.Future[None]) -> None:
+    if not recorded.cancelled() and recorded.exception() is not None:
+        log.error("call.start_not_recorded", error=str(recorded.exception()))

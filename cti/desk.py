@@ -13,8 +13,8 @@ from centralino import events
 from centralino.bus import EventBus
 from centralino.group_commit import GroupCommit
 from cti.contacts import contact_by_pin
-from cti.models import Ticket
 from cti.tickets import (
+    CallTicket,
     IvrTrace,
     get_ticket,
     open_or_find_ticket,
@@ -31,17 +31,18 @@ class TicketDesk:
         self._bus = bus
         self._pin_key = pin_key
 
-    async def open_for_call(self, linkedid: str) -> Ticket:
+    async def open_for_call(self, linkedid: str) -> CallTicket:
         """Open (or find, after a retry or a restart) the one ticket of call ``linkedid``."""
         ticket, opened = await self._writer.run(
-            lambda session: open_or_find_ticket(session, linkedid, commit=False))
+            lambda connection: open_or_find_ticket(connection, linkedid))
         if opened:
             self._bus.publish(events.TicketOpened(linkedid, ticket.tracking_code))
         return ticket
 
-    async def save_trace(self, linkedid: str, trace: IvrTrace) -> None:
-        await self._writer.run(lambda session: save_ivr_trace(session, linkedid, trace,
-                                                              commit=False))
+    async def save_trace(self, linkedid: str, trace: IvrTrace, *, within: float = 0.0) -> None:
+        """Save the call's trace, in a transaction begun within ``within`` seconds."""
+        await self._writer.run(lambda connection: save_ivr_trace(connection, linkedid, trace),
+                               within=within)
 
     async def status_of(self, tracking_code: str) -> str | None:
         """The status of the ticket with ``tracking_code``; None if no such (valid) code."""

@@ -1,31 +1,46 @@
 """Opening and finding tickets.
 
 Same convention as :mod:`centralino.calls.service`: functions take an :class:`AsyncSession`
-and commit their own unit of work (the per-call writes unless ``commit=False``). A call has
+and commit their own unit of work, except the writes every call makes (opening its ticket,
+saving its IVR trace): synchronous, on a :class:`Connection`, committed by the caller. A call has
 exactly one ticket, whoever asks for it first (the database's unique constraint on
 ``call_linkedid`` settles races).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Connection, Row, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from centralino.calls.service import CallNotFound
-from centralino.db import insert_unless_duplicate, table_of, utcnow
+from centralino.db import conflict_ignoring_insert, run_write, table_of, utcnow
 from cti.models import QueueOutcome, Ticket, TicketChannel, TicketStatus
 from cti.tracking import new_tracking_code
 
 MAX_CODE_ATTEMPTS = 8
 
-# Written several times a call: a Core statement built once (values as execution parameters).
+# Written at every call: Core statements built once (values as execution parameters).
 _TICKETS = table_of(Ticket)
 _TRACE_UPDATE = update(_TICKETS).where(_TICKETS.c.call_linkedid == bindparam("match_linkedid"))
+_TRACE_COLUMNS = (_TICKETS.c.tracking_code, _TICKETS.c.dtmf_path, _TICKETS.c.ivr_nodes,
+                  _TICKETS.c.ivr_outcome, _TICKETS.c.classification, _TICKETS.c.language,
+                  _TICKETS.c.contact_id)
+_CALL_TICKET = select(*_TRACE_COLUMNS).where(
+    _TICKETS.c.call_linkedid == bindparam("match_linkedid"))
+
+
+@functools.cache
+def _ticket_insert(dialect_name: str) -> Any:
+    """The conflict-ignoring insert of a call's ticket, returning what its script needs; built
+    once per backend (building it at every call cost more than running it)."""
+    return conflict_ignoring_insert(dialect_name, _TICKETS).returning(*_TRACE_COLUMNS)
 
 
 class TrackingCodesExhausted(RuntimeError):
@@ -51,39 +66,38 @@ async def open_ticket_for_call(
     Safe to call again after a retry, a restart or from a concurrent task: all get the same
     ticket. Raises :class:`CallNotFound` if the call itself is not stored.
     """
-    return (await open_or_find_ticket(session, linkedid, new_code=new_code))[0]
+    await run_write(session, open_or_find_ticket, linkedid, new_code=new_code)
+    ticket = await ticket_for_call(session, linkedid)
+    assert ticket is not None, "a ticket just opened or found"
+    return ticket
 
 
-async def open_or_find_ticket(
-    session: AsyncSession,
+def open_or_find_ticket(
+    connection: Connection,
     linkedid: str,
     *,
     new_code: Callable[[], str] = new_tracking_code,
-    commit: bool = True,
-) -> tuple[Ticket, bool]:
-    """Like :func:`open_ticket_for_call`, and whether this call opened it (False: it existed).
+) -> tuple[CallTicket, bool]:
+    """The ticket of call ``linkedid``, as the call's script sees it, and whether this call
+    opened it (False: it existed). Raises :class:`CallNotFound` if the call is not stored.
 
     The constraints do the checking, with no look-up first (this runs at every call's start):
     the unique call_linkedid makes a second ticket a no-op, the foreign key a missing call.
     """
+    insert = _ticket_insert(connection.dialect.name)
     for _ in range(MAX_CODE_ATTEMPTS):
         try:
-            inserted = await session.scalar(
-                insert_unless_duplicate(session, Ticket).values(
-                    tracking_code=new_code(), call_linkedid=linkedid,
-                    status=TicketStatus.NEW, channel=TicketChannel.PHONE).returning(Ticket))
+            inserted = connection.execute(insert, {
+                "tracking_code": new_code(), "call_linkedid": linkedid,
+                "status": TicketStatus.NEW, "channel": TicketChannel.PHONE}).one_or_none()
         except IntegrityError:  # the foreign key: no such call
-            if commit:
-                await session.rollback()
             raise CallNotFound(linkedid) from None
-        if commit:
-            await session.commit()
         if inserted is not None:
-            return inserted, True
+            return CallTicket.of(inserted), True
         # An earlier or concurrent writer's ticket: the one ticket of this call.
-        ticket = await ticket_for_call(session, linkedid)
-        if ticket is not None:
-            return ticket, False
+        existing = connection.execute(_CALL_TICKET, {"match_linkedid": linkedid}).one_or_none()
+        if existing is not None:
+            return CallTicket.of(existing), False
         # Nothing inserted and no ticket: the tracking code was taken. Draw another.
     raise TrackingCodesExhausted(
         f"no free tracking code after {MAX_CODE_ATTEMPTS} attempts for call {linkedid!r}")
@@ -117,16 +131,29 @@ class IvrTrace:
     contact_id: int | None
 
 
-async def save_ivr_trace(session: AsyncSession, linkedid: str, trace: IvrTrace, *,
-                         commit: bool = True) -> None:
+@dataclass(frozen=True)
+class CallTicket:
+    """A call's ticket as its script sees it: the code to tell, the trace so far."""
+
+    tracking_code: str
+    trace: IvrTrace
+
+    @classmethod
+    def of(cls, row: Row[*tuple[Any, ...]]) -> CallTicket:
+        """From a row of the tracking code and the trace's columns."""
+        return cls(row.tracking_code, IvrTrace(
+            dtmf_path=row.dtmf_path or "", ivr_nodes=list(row.ivr_nodes or []),
+            ivr_outcome=row.ivr_outcome, classification=row.classification,
+            language=row.language, contact_id=row.contact_id))
+
+
+def save_ivr_trace(connection: Connection, linkedid: str, trace: IvrTrace) -> None:
     """Write ``trace`` on the ticket of call ``linkedid`` (the last write wins)."""
-    await session.execute(_TRACE_UPDATE, {
+    connection.execute(_TRACE_UPDATE, {
         "match_linkedid": linkedid, "dtmf_path": trace.dtmf_path[:255],
         "ivr_nodes": trace.ivr_nodes, "ivr_outcome": trace.ivr_outcome,
         "classification": trace.classification, "language": trace.language,
         "contact_id": trace.contact_id, "updated_at": utcnow()})
-    if commit:
-        await session.commit()
 
 
 async def save_queue_outcome(session: AsyncSession, linkedid: str, outcome: QueueOutcome,

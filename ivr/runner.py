@@ -17,6 +17,7 @@ import structlog
 
 from centralino import metrics
 from centralino.call_session import CallHungUp, CallSession, digit_sounds
+from centralino.group_commit import WRITE_BEHIND_SECONDS
 from config.menu import Action as MenuAction
 from config.menu import (
     Announce,
@@ -48,7 +49,7 @@ log = structlog.get_logger(__name__)
 QUEUE_CONTEXT = "acd-queue"  # Queue(${CENTRALINO_QUEUE}) in the rendered dialplan
 TRANSFER_CONTEXT = "ivr-transfer"  # dials the extension through the trunk
 TRACKING_CODE_MAX_DIGITS = 12
-TRACE_SAVE_DELAY = 1.0  # seconds of the caller's moves gathered into one write
+TRACE_SAVE_DELAY = 3.0  # seconds of the caller's moves gathered into one write
 _SITUATIONS = {CenterState.CLOSED: VoicemailSituation.CLOSED,
                CenterState.HOLIDAY: VoicemailSituation.HOLIDAY}
 
@@ -121,11 +122,12 @@ class IvrCall:
             await answering
         self._tracking_code = ticket.tracking_code
         # An adopted call (engine restart) goes on with what its ticket knows already.
-        self._keys = list(ticket.dtmf_path)
-        self._nodes = list(ticket.ivr_nodes)
-        self._classification = ticket.classification
-        self._contact_id = ticket.contact_id
-        language = ticket.language  # chosen before an engine restart
+        known = ticket.trace
+        self._keys = list(known.dtmf_path)
+        self._nodes = list(known.ivr_nodes)
+        self._classification = known.classification
+        self._contact_id = known.contact_id
+        language = known.language  # chosen before an engine restart
         if language not in self._plan.menu.languages:
             language = self._plan.default_language
         if language != self._session.language:
@@ -318,8 +320,10 @@ class IvrCall:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._flushing.wait(), TRACE_SAVE_DELAY)
             self._dirty = False
+            # A flush is waited for; a save in passing rides with the next write that is.
+            within = 0.0 if self._flushing.is_set() else WRITE_BEHIND_SECONDS
             try:
-                await self._desk.save_trace(self._session.linkedid, self._trace())
+                await self._desk.save_trace(self._session.linkedid, self._trace(), within=within)
             except Exception:
                 log.exception("ivr.trace_not_saved")
 

@@ -19,7 +19,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from centralino.db import create_engine, session_factory, utcnow
+from centralino.db import create_engine, session_factory, sync_database_url, utcnow
 from config.settings import RetentionDays
 from recordings.retention import purge_expired
 
@@ -27,16 +27,6 @@ log = structlog.get_logger(__name__)
 
 JOB_ID = "recordings-retention-purge"
 MISFIRE_GRACE_SECONDS = 7 * 24 * 3600  # a purge missed by up to a week still runs
-_SYNC_DRIVERS = {"sqlite+aiosqlite://": "sqlite://",
-                 "postgresql+asyncpg://": "postgresql+psycopg://"}
-
-
-def sync_database_url(url: str) -> str:
-    """The synchronous SQLAlchemy URL of the same database as the async ``url``."""
-    for async_prefix, sync_prefix in _SYNC_DRIVERS.items():
-        if url.startswith(async_prefix):
-            return sync_prefix + url.removeprefix(async_prefix)
-    raise ValueError(f"no synchronous driver for {url.split('://', 1)[0]} URLs")
 
 
 @dataclass(frozen=True)

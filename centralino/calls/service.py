@@ -1,10 +1,11 @@
 """Recording calls: started, answered, ended, and closing the ones nobody will end.
 
-Every function takes an :class:`AsyncSession` (see :func:`centralino.db.session_factory`) and
-commits its own unit of work; the per-call writes take ``commit=False`` to leave the commit to
-the caller (the engine batches them, :mod:`centralino.group_commit`). Writes are idempotent by
-``linkedid``: Asterisk may report an event twice and the engine may restart mid-call, and the
-row must come out the same.
+Functions take an :class:`AsyncSession` (see :func:`centralino.db.session_factory`) and commit
+their own unit of work, except the writes every call makes (``record_call_*``): those are
+synchronous, on a :class:`Connection`, and leave the commit to the caller (the engine batches
+them in :mod:`centralino.group_commit`; :func:`centralino.db.run_write` runs one in a session).
+Writes are idempotent by ``linkedid``: Asterisk may report an event twice and the engine may
+restart mid-call, and the row must come out the same.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from centralino.calls.models import OPEN_DISPOSITIONS, Call, CallDisposition
-from centralino.db import insert_unless_duplicate, table_of
+from centralino.db import insert_unless_duplicate, run_write, table_of
 
 # The statements every call runs, as Core statements built once: executing them costs no ORM work
 # and no statement building (values come as execution parameters, keyed by column name).
@@ -43,8 +44,8 @@ async def get_call(session: AsyncSession, linkedid: str) -> Call | None:
     return result.scalar_one_or_none()
 
 
-async def record_call_started(
-    session: AsyncSession,
+def record_call_started(
+    connection: Connection,
     linkedid: str,
     *,
     channel: str,
@@ -52,33 +53,26 @@ async def record_call_started(
     at: datetime,
     caller_id: str | None = None,
     caller_name: str | None = None,
-    commit: bool = True,
 ) -> None:
     """Store a new call; a ``linkedid`` already stored (even by a racing writer) stays as it is.
 
     The write functions return nothing: they run on every call, and reading the row back
     would cost a query the engine never uses (:func:`get_call` reads it).
     """
-    await session.execute(insert_unless_duplicate(session, _CALLS), {
+    connection.execute(insert_unless_duplicate(connection, _CALLS), {
         "linkedid": linkedid, "channel": channel, "did": did, "started_at": at,
         "caller_id": caller_id, "caller_name": caller_name,
         "disposition": CallDisposition.IN_PROGRESS})
-    if commit:
-        await session.commit()
 
 
-async def record_call_answered(session: AsyncSession, linkedid: str, at: datetime, *,
-                               commit: bool = True) -> None:
+def record_call_answered(connection: Connection, linkedid: str, at: datetime) -> None:
     """Mark the call answered at ``at``; a repeated answer or one after the end changes nothing."""
-    await session.execute(_ANSWER, {"match_linkedid": linkedid, "answered_at": at,
-                                    "disposition": CallDisposition.ANSWERED})
-    if commit:
-        await session.commit()
+    connection.execute(_ANSWER, {"match_linkedid": linkedid, "answered_at": at,
+                                 "disposition": CallDisposition.ANSWERED})
 
 
-async def record_call_ended(
-    session: AsyncSession, linkedid: str, at: datetime, disposition: str, *, commit: bool = True
-) -> None:
+def record_call_ended(connection: Connection, linkedid: str, at: datetime,
+                      disposition: str) -> None:
     """End the call once: ``ended_at``, ``duration_seconds`` and ``disposition``.
 
     ``disposition`` is one of ``answered``, ``abandoned``, ``failed``, ``lost``. A call that is
@@ -86,13 +80,11 @@ async def record_call_ended(
     Raises :class:`CallNotFound` for a call never stored.
     """
     final = _final_disposition(disposition)
-    call = (await session.execute(_START_OF, {"match_linkedid": linkedid})).one_or_none()
+    call = connection.execute(_START_OF, {"match_linkedid": linkedid}).one_or_none()
     if call is None:
         raise CallNotFound(linkedid)
     if call.ended_at is None:
-        await _end(session, call.id, call.started_at, at, final)
-        if commit:
-            await session.commit()
+        _end(connection, call.id, call.started_at, at, final)
 
 
 async def open_call_linkedids(session: AsyncSession) -> set[str]:
@@ -114,12 +106,13 @@ async def close_orphaned_calls(
                                Call.disposition.in_(list(OPEN_DISPOSITIONS)))
     if active_linkedids:
         query = query.where(Call.linkedid.not_in(list(active_linkedids)))
-    orphans = (await session.execute(query)).scalars().all()
-    closed = 0
-    for call in orphans:
-        closed += await _end(session, call.id, call.started_at, at, CallDisposition.LOST)
-    await session.commit()
-    return closed
+    orphans = [(call.id, call.started_at) for call in (await session.execute(query)).scalars()]
+
+    def end_all(connection: Connection) -> int:
+        return sum(_end(connection, call_id, started_at, at, CallDisposition.LOST)
+                   for call_id, started_at in orphans)
+
+    return await run_write(session, end_all)
 
 
 async def list_calls(session: AsyncSession, limit: int = 50) -> list[Call]:
@@ -129,11 +122,11 @@ async def list_calls(session: AsyncSession, limit: int = 50) -> list[Call]:
     return list(result.scalars().all())
 
 
-async def _end(session: AsyncSession, call_id: int, started_at: datetime, at: datetime,
-               disposition: str) -> int:
+def _end(connection: Connection, call_id: int, started_at: datetime, at: datetime,
+         disposition: str) -> int:
     """End call ``call_id`` unless another writer did first; returns the number of rows changed."""
     duration = max(0.0, (at - started_at).total_seconds())
-    result = await session.execute(_END, {"match_id": call_id, "ended_at": at,
+    result = connection.execute(_END, {"match_id": call_id, "ended_at": at,
                                           "duration_seconds": duration,
                                           "disposition": disposition})
     return int(getattr(result, "rowcount", 0) or 0)

@@ -21,6 +21,7 @@ import pytest_asyncio
 from playwright.async_api import Browser, expect
 
 from centralino.calls.service import record_call_started
+from centralino.db import run_write
 from centralino.engine import Engine
 from cti.contacts import add_contact
 from cti.tickets import IvrTrace, get_ticket, open_ticket_for_call, save_ivr_trace
@@ -52,13 +53,13 @@ async def _call_with_ticket(engine: Engine) -> str:
     now = datetime.now(UTC)
     async with engine.sessions() as session:
         await add_contact(session, "Maria Rossi", phone=CALLER)
-        await record_call_started(session, "earlier", channel="PJSIP/trunk-1", did="800100100",
-                                  at=now - timedelta(days=2), caller_id=CALLER)
+        await run_write(session, record_call_started, "earlier", channel="PJSIP/trunk-1",
+                        did="800100100", at=now - timedelta(days=2), caller_id=CALLER)
         await open_ticket_for_call(session, "earlier")
-        await record_call_started(session, LINKEDID, channel="PJSIP/trunk-2", did="800100100",
-                                  at=now - timedelta(seconds=50), caller_id=CALLER)
+        await run_write(session, record_call_started, LINKEDID, channel="PJSIP/trunk-2",
+                        did="800100100", at=now - timedelta(seconds=50), caller_id=CALLER)
         ticket = await open_ticket_for_call(session, LINKEDID)
-        await save_ivr_trace(session, LINKEDID, IvrTrace(
+        await run_write(session, save_ivr_trace, LINKEDID, IvrTrace(
             dtmf_path="12", ivr_outcome="queued", classification="seismic", language="it",
             contact_id=None, ivr_nodes=[
                 {"node": "main", "at": (now - timedelta(seconds=45)).isoformat()},

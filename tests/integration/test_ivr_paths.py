@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from centralino.calls.service import record_call_started
+from centralino.db import run_write
 from config.secrets import load_secrets
 from config.settings import Settings
 from cti.contacts import add_contact
@@ -141,8 +142,8 @@ async def test_caller_leaves_a_message_ended_with_the_pound_key(
 async def test_ticket_status_is_read_back_for_an_existing_code(
         engine: EngineRunner, settings: Settings) -> None:
     async with engine.sessions() as session:
-        await record_call_started(session, "status-query.1", channel="PJSIP/x", did="800",
-                                  at=OPEN_TIME)
+        await run_write(session, record_call_started, "status-query.1", channel="PJSIP/x",
+                        did="800", at=OPEN_TIME)
         code = (await open_ticket_for_call(session, "status-query.1")).tracking_code
 
     asterisk = await call(settings, "3335550008", [Pause(500), Press("5"), Pause(500),

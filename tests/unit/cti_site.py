@@ -24,6 +24,7 @@ from centralino.auth.models import Role
 from centralino.auth.service import add_user
 from centralino.bus import EventBus
 from centralino.calls.service import record_call_started
+from centralino.db import run_write
 from centralino.health import ComponentHealth, HealthReport
 from centralino.web import create_web_app
 from config.loader import load_yaml_model
@@ -142,11 +143,11 @@ async def add_call(sessions: Sessions, linkedid: str, caller_id: str | None, at:
                    trace: IvrTrace | None = None) -> str:
     """A call with its ticket (and IVR trace); returns the tracking code."""
     async with sessions() as session:
-        await record_call_started(session, linkedid, channel=f"PJSIP/trunk-{linkedid}",
+        await run_write(session, record_call_started, linkedid, channel=f"PJSIP/trunk-{linkedid}",
                                   did="800100100", at=at, caller_id=caller_id)
         ticket = await open_ticket_for_call(session, linkedid)
         if trace is not None:
-            await save_ivr_trace(session, linkedid, trace)
+            await run_write(session, save_ivr_trace, linkedid, trace)
         return ticket.tracking_code
 
 

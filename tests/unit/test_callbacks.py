@@ -16,6 +16,7 @@ from acd.state import SeatState, SeatView
 from centralino import events
 from centralino.bus import EventBus
 from centralino.calls.service import record_call_started
+from centralino.db import run_write
 from config.hours import HoursSettings
 from config.settings import CallbackSettings
 from cti.callback_service import CallbackRequest, CallbackService, NotAtSeat
@@ -134,8 +135,8 @@ async def test_a_call_abandoned_in_the_queue_is_called_back_on_its_caller_id(
     desk: Desk,
 ) -> None:
     async with desk.sessions() as session:
-        await record_call_started(session, "300.1", channel="PJSIP/trunk-1", did="800100100",
-                                  at=WEDNESDAY_MORNING, caller_id="0669820000")
+        await run_write(session, record_call_started, "300.1", channel="PJSIP/trunk-1",
+                        did="800100100", at=WEDNESDAY_MORNING, caller_id="0669820000")
     desk.bus.publish(events.QueueCallAbandoned("300.1", "operators", 1, 12, WEDNESDAY_MORNING))
     await desk.service.stop()
     [task] = await tasks(desk)

@@ -18,13 +18,14 @@ from centralino.calls.service import (
     record_call_ended,
     record_call_started,
 )
+from centralino.db import run_write
 
 T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 Sessions = async_sessionmaker[AsyncSession]
 
 
 async def start(session: AsyncSession, linkedid: str, at: datetime = T0, **kw: str) -> Call:
-    await record_call_started(session, linkedid, channel=f"PJSIP/trunk-{linkedid}",
+    await run_write(session, record_call_started, linkedid, channel=f"PJSIP/trunk-{linkedid}",
                               did="800100100", at=at, caller_id="3331234567", **kw)
     return await stored(session, linkedid)
 
@@ -60,7 +61,7 @@ async def test_naive_datetimes_are_refused(db_session_factory: Sessions) -> None
 async def test_starting_the_same_linkedid_twice_keeps_one_row(db_session_factory: Sessions) -> None:
     async with db_session_factory() as session:
         first = await start(session, "1.1")
-        await record_call_started(session, "1.1", channel="other", did="999",
+        await run_write(session, record_call_started, "1.1", channel="other", did="999",
                                   at=T0 + timedelta(seconds=9))
         second = await stored(session, "1.1")
         assert second.id == first.id
@@ -82,11 +83,11 @@ async def test_concurrent_starts_of_one_linkedid_give_one_row(db_session_factory
 async def test_an_ended_call_has_its_duration(db_session_factory: Sessions) -> None:
     async with db_session_factory() as session:
         await start(session, "2.1")
-        await record_call_answered(session, "2.1", T0 + timedelta(seconds=2))
+        await run_write(session, record_call_answered, "2.1", T0 + timedelta(seconds=2))
         answered = await stored(session, "2.1")
         assert answered.disposition == "answered"
         assert answered.answered_at == T0 + timedelta(seconds=2)
-        await record_call_ended(session, "2.1", T0 + timedelta(seconds=42.5), "answered")
+        await run_write(session, record_call_ended, "2.1", T0 + timedelta(seconds=42.5), "answered")
         ended = await stored(session, "2.1")
     assert ended.ended_at == T0 + timedelta(seconds=42.5)
     assert ended.duration_seconds == pytest.approx(42.5)
@@ -96,8 +97,8 @@ async def test_an_ended_call_has_its_duration(db_session_factory: Sessions) -> N
 async def test_a_second_end_does_not_overwrite_the_first(db_session_factory: Sessions) -> None:
     async with db_session_factory() as session:
         await start(session, "3.1")
-        await record_call_ended(session, "3.1", T0 + timedelta(seconds=5), "abandoned")
-        await record_call_ended(session, "3.1", T0 + timedelta(seconds=60), "lost")
+        await run_write(session, record_call_ended, "3.1", T0 + timedelta(seconds=5), "abandoned")
+        await run_write(session, record_call_ended, "3.1", T0 + timedelta(seconds=60), "lost")
         again = await stored(session, "3.1")
     assert again.disposition == "abandoned"
     assert again.duration_seconds == pytest.approx(5)
@@ -106,8 +107,8 @@ async def test_a_second_end_does_not_overwrite_the_first(db_session_factory: Ses
 async def test_an_answer_after_the_end_changes_nothing(db_session_factory: Sessions) -> None:
     async with db_session_factory() as session:
         await start(session, "4.1")
-        await record_call_ended(session, "4.1", T0 + timedelta(seconds=3), "abandoned")
-        await record_call_answered(session, "4.1", T0 + timedelta(seconds=4))
+        await run_write(session, record_call_ended, "4.1", T0 + timedelta(seconds=3), "abandoned")
+        await run_write(session, record_call_answered, "4.1", T0 + timedelta(seconds=4))
         call = await stored(session, "4.1")
     assert call.answered_at is None
     assert call.disposition == "abandoned"
@@ -118,12 +119,12 @@ async def test_events_for_an_unknown_call_and_bad_dispositions_are_errors(
 ) -> None:
     async with db_session_factory() as session:
         with pytest.raises(CallNotFound):
-            await record_call_ended(session, "nope", T0, "answered")
+            await run_write(session, record_call_ended, "nope", T0, "answered")
         await start(session, "5.1")
         with pytest.raises(ValueError, match="in_progress"):
-            await record_call_ended(session, "5.1", T0, "in_progress")
+            await run_write(session, record_call_ended, "5.1", T0, "in_progress")
         with pytest.raises(ValueError, match="unknown call disposition"):
-            await record_call_ended(session, "5.1", T0, "hung_up")
+            await run_write(session, record_call_ended, "5.1", T0, "hung_up")
 
 
 async def test_open_calls_not_active_any_more_are_closed_as_lost(
@@ -134,9 +135,9 @@ async def test_open_calls_not_active_any_more_are_closed_as_lost(
         await start(session, "still.live")
         await start(session, "orphan.ringing")
         await start(session, "orphan.talking")
-        await record_call_answered(session, "orphan.talking", T0 + timedelta(seconds=1))
+        await run_write(session, record_call_answered, "orphan.talking", T0 + timedelta(seconds=1))
         await start(session, "done")
-        await record_call_ended(session, "done", T0 + timedelta(seconds=30), "answered")
+        await run_write(session, record_call_ended, "done", T0 + timedelta(seconds=30), "answered")
 
         closed = await close_orphaned_calls(session, {"still.live"}, recovery)
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from centralino import events
 from centralino.bus import EventBus
 from centralino.calls.service import record_call_started
+from centralino.db import run_write
 from cti.models import QueueOutcome
 from cti.queue_outcomes import QueueOutcomeLog
 from cti.tickets import open_ticket_for_call, save_queue_outcome, ticket_for_call
@@ -20,8 +21,8 @@ Sessions = async_sessionmaker[AsyncSession]
 
 async def call_with_ticket(sessions: Sessions, linkedid: str) -> None:
     async with sessions() as session:
-        await record_call_started(session, linkedid, channel="PJSIP/trunk-1", did="800100100",
-                                  at=T0, caller_id="3339990000")
+        await run_write(session, record_call_started, linkedid, channel="PJSIP/trunk-1",
+                        did="800100100", at=T0, caller_id="3339990000")
         await open_ticket_for_call(session, linkedid)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner, Result
 
 from centralino.calls.service import record_call_started
+from centralino.db import run_write
 from cti.tickets import open_ticket_for_call
 from recordings.cli import app
 from recordings.models import Recording
@@ -35,7 +36,7 @@ def recording(name: str, at: datetime, **fields: object) -> Recording:
 async def test_messages_are_listed_as_json_with_ticket_file_and_checksum(
         database_url: str, db_session_factory: async_sessionmaker[AsyncSession]) -> None:
     async with db_session_factory() as session:
-        await record_call_started(session, "1764620000.1", channel="PJSIP/trunk-1",
+        await run_write(session, record_call_started, "1764620000.1", channel="PJSIP/trunk-1",
                                   did="800100100", at=T0)
         ticket = await open_ticket_for_call(session, "1764620000.1")
         session.add_all([

@@ -12,6 +12,7 @@ from typer.testing import CliRunner, Result
 
 from centralino.calls.cli import app as calls_app
 from centralino.calls.service import record_call_ended, record_call_started
+from centralino.db import run_write
 from cti.cli import app as tickets_app
 from cti.contacts import list_contacts
 from cti.contacts_cli import app as contacts_app
@@ -44,12 +45,12 @@ async def test_calls_and_tickets_are_listed_as_json_with_iso_times(
     database_url: str, db_session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
     async with db_session_factory() as session:
-        await record_call_started(session, "1.1", channel="PJSIP/trunk-1", did="800100100",
-                                  at=T0, caller_id="3331112222", caller_name="Anna")
-        await record_call_ended(session, "1.1", T0 + timedelta(seconds=12), "abandoned")
+        await run_write(session, record_call_started, "1.1", channel="PJSIP/trunk-1",
+                        did="800100100", at=T0, caller_id="3331112222", caller_name="Anna")
+        await run_write(session, record_call_ended, "1.1", T0 + timedelta(seconds=12), "abandoned")
         ticket = await open_ticket_for_call(session, "1.1")
-        await record_call_started(session, "2.1", channel="PJSIP/trunk-2", did="800100100",
-                                  at=T0 + timedelta(minutes=1))
+        await run_write(session, record_call_started, "2.1", channel="PJSIP/trunk-2",
+                        did="800100100", at=T0 + timedelta(minutes=1))
 
     calls = json.loads((await run_cli(calls_app, "list", "--json", url=database_url)).stdout)
     assert [c["linkedid"] for c in calls] == ["2.1", "1.1"]
@@ -92,10 +93,10 @@ async def test_tickets_show_prints_the_ivr_trace_as_json_and_list_carries_the_sa
     nodes = [{"node": "welcome", "at": "2025-03-01T09:30:01+00:00"},
              {"node": "main", "at": "2025-03-01T09:30:05+00:00"}]
     async with db_session_factory() as session:
-        await record_call_started(session, "3.1", channel="PJSIP/trunk-3", did="800100100",
-                                  at=T0, caller_id="3335556666")
+        await run_write(session, record_call_started, "3.1", channel="PJSIP/trunk-3",
+                        did="800100100", at=T0, caller_id="3335556666")
         ticket = await open_ticket_for_call(session, "3.1")
-        await save_ivr_trace(session, "3.1", IvrTrace(
+        await run_write(session, save_ivr_trace, "3.1", IvrTrace(
             dtmf_path="12", ivr_nodes=nodes, ivr_outcome="queued",
             classification="seismic.event", language="it", contact_id=None))
 
@@ -118,8 +119,8 @@ async def test_tickets_show_refuses_a_mistyped_code_and_says_when_none_matches(
     database_url: str, db_session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
     async with db_session_factory() as session:
-        await record_call_started(session, "4.1", channel="PJSIP/trunk-4", did="800100100",
-                                  at=T0)
+        await run_write(session, record_call_started, "4.1", channel="PJSIP/trunk-4",
+                        did="800100100", at=T0)
         code = (await open_ticket_for_call(session, "4.1")).tracking_code
     swapped = code[:2] + code[3] + code[2] + code[4:]
     if swapped != code:  # two equal neighbours swap into the same code

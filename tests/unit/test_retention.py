@@ -13,10 +13,11 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from centralino.db import sync_database_url
 from config.settings import RetentionDays
 from recordings.models import Recording, RecordingKind
 from recordings.retention import UnsafeRecordingPath, purge_expired, recording_file
-from recordings.retention_job import JOB_ID, PurgeSchedule, RetentionScheduler, sync_database_url
+from recordings.retention_job import JOB_ID, PurgeSchedule, RetentionScheduler
 
 Sessions = async_sessionmaker[AsyncSession]
 NOW = datetime(2026, 6, 1, 3, 17, tzinfo=UTC)

@@ -14,6 +14,7 @@ from structlog.testing import capture_logs
 from centralino import events
 from centralino.bus import EventBus
 from centralino.calls.service import record_call_ended
+from centralino.db import run_write
 from cti.console_feed import ConsoleFeed, ConsoleHub
 from cti.contacts import add_contact, contact_by_phone
 from cti.screen_pop import ScreenPopService
@@ -73,7 +74,7 @@ async def test_the_pop_shows_the_caller_their_ivr_path_the_wait_and_their_histor
         contact = await add_contact(session, "Maria Rossi", phone="+39 339 123 4567")
     earlier = await add_call(sessions, "old-1", CALLER, T0 - timedelta(days=3))
     async with sessions() as session:
-        await record_call_ended(session, "old-1", T0 - timedelta(days=3, seconds=-90),
+        await run_write(session, record_call_ended, "old-1", T0 - timedelta(days=3, seconds=-90),
                                 "answered")
         await resolve(session, earlier, "Informazioni date", "bob")
     await add_call(sessions, "other", "0612345678", T0 - timedelta(days=1))

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from centralino.calls.service import record_call_started
-from centralino.db import create_engine, session_factory, upgrade_database, utcnow
+from centralino.db import create_engine, run_write, session_factory, upgrade_database, utcnow
 from cti.rate_limit import RateLimiter
 from cti.status_page import status_page_router
 from cti.tickets import IvrTrace, open_ticket_for_call, save_ivr_trace
@@ -65,10 +65,10 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
 async def worked_on_ticket(sessions: Sessions) -> str:
     """A ticket with everything personal a ticket can hold, waiting for the second level."""
     async with sessions() as session:
-        await record_call_started(session, "1.1", channel="PJSIP/trunk-1", did="800100100",
-                                  at=utcnow(), caller_id=CALLER, caller_name="Maria Rossi")
+        await run_write(session, record_call_started, "1.1", channel="PJSIP/trunk-1",
+                        did="800100100", at=utcnow(), caller_id=CALLER, caller_name="Maria Rossi")
         code = (await open_ticket_for_call(session, "1.1")).tracking_code
-        await save_ivr_trace(session, "1.1", IvrTrace(
+        await run_write(session, save_ivr_trace, "1.1", IvrTrace(
             dtmf_path="12", ivr_nodes=[], ivr_outcome="queued", classification="seismic.damage",
             language="it", contact_id=None))
         await assign(session, code, "anna.bianchi", "supervisor")
@@ -134,8 +134,8 @@ async def test_a_known_code_typed_with_spaces_shows_its_status_on_the_page_and_n
 
 async def test_a_ticket_never_changed_shows_its_creation_time(site: Site) -> None:
     async with site.sessions() as session:
-        await record_call_started(session, "2.1", channel="PJSIP/trunk-1", did="800100100",
-                                  at=utcnow())
+        await run_write(session, record_call_started, "2.1", channel="PJSIP/trunk-1",
+                        did="800100100", at=utcnow())
         ticket = await open_ticket_for_call(session, "2.1")
     async with site.client() as client:
         answer = (await client.get(f"/api/status/{ticket.tracking_code}")).json()

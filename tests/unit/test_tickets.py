@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from centralino.calls.service import CallNotFound, record_call_started
+from centralino.db import run_write
 from cti.tickets import (
     TrackingCodesExhausted,
     get_ticket,
@@ -23,8 +24,8 @@ Sessions = async_sessionmaker[AsyncSession]
 
 
 async def stored_call(session: AsyncSession, linkedid: str, caller_id: str = "3339990000") -> None:
-    await record_call_started(session, linkedid, channel="PJSIP/trunk-1", did="800100100",
-                              at=T0, caller_id=caller_id)
+    await run_write(session, record_call_started, linkedid, channel="PJSIP/trunk-1",
+                    did="800100100", at=T0, caller_id=caller_id)
 
 
 async def test_a_call_gets_a_new_phone_ticket_with_a_valid_code(

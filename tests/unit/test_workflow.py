@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from centralino.calls.service import record_call_started
-from centralino.db import utcnow
+from centralino.db import run_write, utcnow
 from config.menu import MenuFile
 from cti.classifications import sla_hours_for
 from cti.models import Ticket, TicketStatus
@@ -56,8 +56,8 @@ MENU = MenuFile.model_validate({
 async def new_ticket(sessions: Sessions, linkedid: str) -> str:
     """The tracking code of a new ticket, opened for a new call ``linkedid``."""
     async with sessions() as session:
-        await record_call_started(session, linkedid, channel="PJSIP/trunk-1", did="800100100",
-                                  at=utcnow(), caller_id="3331234567")
+        await run_write(session, record_call_started, linkedid, channel="PJSIP/trunk-1",
+                        did="800100100", at=utcnow(), caller_id="3331234567")
         return (await open_ticket_for_call(session, linkedid)).tracking_code
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner, Result
 
 from centralino.calls.service import record_call_started
-from centralino.db import utcnow
+from centralino.db import run_write, utcnow
 from cti.cli import app
 from cti.models import Ticket
 from cti.tickets import open_ticket_for_call
@@ -30,8 +30,8 @@ async def run_cli(*args: str, url: str, user: str = "clerk") -> Result:
 
 async def new_ticket(sessions: Sessions, linkedid: str) -> str:
     async with sessions() as session:
-        await record_call_started(session, linkedid, channel="PJSIP/trunk-1", did="800100100",
-                                  at=utcnow(), caller_id="3331234567")
+        await run_write(session, record_call_started, linkedid, channel="PJSIP/trunk-1",
+                        did="800100100", at=utcnow(), caller_id="3331234567")
         return (await open_ticket_for_call(session, linkedid)).tracking_code
 
 
