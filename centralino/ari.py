@@ -89,7 +89,7 @@ class AriClient:
         """Start the event reader; it keeps reconnecting until :meth:`close`."""
         timeout = aiohttp.ClientTimeout(total=self._settings.ari.request_timeout)
         self._http = aiohttp.ClientSession(
-            headers=self._auth_header, timeout=timeout,
+            headers=self._auth_header, timeout=timeout, cookie_jar=aiohttp.DummyCookieJar(),
             connector=aiohttp.TCPConnector(limit=HTTP_CONNECTIONS))
         self._reader = asyncio.create_task(self._read_forever(), name="ari-events")
 
@@ -110,15 +110,15 @@ class AriClient:
         try:
             async with self._http.request(method, self._base + path, params=params,
                                           json=body) as response:
-                text = await response.text()
+                content = await response.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise AriUnavailable(f"{method} {path}: {exc or type(exc).__name__}") from exc
         finally:
             metrics.ari_request_timer(operation_of(method, path)).observe(
                 time.monotonic() - started)
         if response.status >= 400:
-            raise AriRequestError(method, path, response.status, text)
-        return json.loads(text) if text else None
+            raise AriRequestError(method, path, response.status, content.decode(errors="replace"))
+        return json.loads(content) if content else None
 
     async def fetch(self, path: str) -> bytes:
         """GET ``path`` and return the body as bytes (a stored recording's ``/file``)."""

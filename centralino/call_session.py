@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import structlog
+
 from centralino.ari import AriClient, AriRequestError
 from centralino.ari_events import (
     AriEvent,
@@ -27,6 +29,8 @@ from centralino.ari_events import (
     RecordingFinished,
     StasisEnd,
 )
+
+log = structlog.get_logger(__name__)
 
 DTMF_KEYS = frozenset("0123456789*#")
 
@@ -63,7 +67,8 @@ class CallSession:
         self.args = args
         self.linkedid = linkedid
         self.started_at = channel.creationtime or datetime.now(UTC)
-        self.answered_at: datetime | None = None
+        # Answered already in the dialplan (the toll-free entry answers before Stasis).
+        self.answered_at: datetime | None = datetime.now(UTC) if channel.state == "Up" else None
         self.ended_at: datetime | None = None
         self.hangup_cause: int | None = None
         self._digits: deque[str] = deque()
@@ -73,6 +78,7 @@ class CallSession:
         self.language = channel.language
         self.left_stasis = False
         self._playing: str | None = None  # the playback a script waits for, if any
+        self._stopping: set[asyncio.Task[None]] = set()  # playbacks cut short by a key
         self.on_answer: Callable[[datetime], None] | None = None
 
     @property
@@ -124,14 +130,18 @@ class CallSession:
     # -- operations, from the call's script ---------------------------------------------------
 
     async def answer(self) -> None:
-        await self._post(f"/channels/{self.id}/answer")
-        self._mark_answered(None)
+        """Answer the channel, unless it is answered already."""
+        if self.answered_at is None:
+            await self._post(f"/channels/{self.id}/answer")
+            self._mark_answered(None)
 
     async def play(self, *media: str, interruptible: bool = True) -> str | None:
         """Play media URIs (``sound:x``) in order; return the key that cut it short.
 
         With ``interruptible`` a key already typed ahead skips the prompt, and a key pressed
-        during it stops it; the key stays buffered for :meth:`read_digits`.
+        during it stops it; the key stays buffered for :meth:`read_digits`. The stop is not
+        waited for: whatever the script asks next queues behind the prompt on the channel, and
+        starts as soon as the stop reaches Asterisk, one round trip sooner.
         """
         if interruptible and self._digits:
             return self._digits[0]
@@ -147,7 +157,9 @@ class CallSession:
         if playback_id in self._finished_playbacks:
             self._finished_playbacks.discard(playback_id)
             return None
-        await self._stop_playback(playback_id)
+        stopping = asyncio.create_task(self._stop_playback(playback_id))
+        self._stopping.add(stopping)
+        stopping.add_done_callback(self._stopped)
         return self._digits[0]
 
     async def say_digits(self, digits: str, interruptible: bool = False) -> str | None:
@@ -257,6 +269,11 @@ class CallSession:
         except AriRequestError as exc:
             if exc.status != 404:  # already finished
                 raise
+
+    def _stopped(self, stopping: asyncio.Task[None]) -> None:
+        self._stopping.discard(stopping)
+        if not stopping.cancelled() and stopping.exception() is not None:
+            log.warning("call.playback_not_stopped", error=str(stopping.exception()))
 
     def _raise_if_hung_up(self) -> None:
         if self.ended_at is not None:

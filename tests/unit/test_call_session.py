@@ -26,10 +26,14 @@ class RecordingAri:
     def __init__(self) -> None:
         self.requests: list[tuple[str, str, dict[str, Any] | None]] = []
         self.gone = False
+        self.stops_answered = asyncio.Event()  # stopping a playback waits for this
+        self.stops_answered.set()
 
     async def request(self, method: str, path: str, *, params: dict | None = None,
                       body: Any = None) -> Any:
         self.requests.append((method, path, params))
+        if path.startswith("/playbacks/"):
+            await self.stops_answered.wait()
         if self.gone:
             raise AriRequestError(method, path, 404, '{"message":"Channel not found"}')
         return None
@@ -75,13 +79,15 @@ async def test_play_returns_when_the_playback_finishes(session: CallSession,
 async def test_a_key_during_a_prompt_stops_it_and_stays_buffered(
     session: CallSession, ari: RecordingAri
 ) -> None:
+    ari.stops_answered.clear()  # Asterisk slow to answer the stop: nobody waits for it
     playing = asyncio.create_task(session.play("sound:menu"))
     await settle()
     session.deliver(event("ChannelDtmfReceived", digit="3", duration_ms=120))
-    assert await playing == "3"
+    assert await asyncio.wait_for(playing, 1) == "3"
     (playback_id,) = ari.playback_ids()
     assert ("DELETE", f"/playbacks/{playback_id}", None) in ari.requests
     assert await session.read_digits(1, timeout=0.1) == "3"
+    ari.stops_answered.set()
 
 
 async def test_typed_ahead_keys_skip_the_next_prompt(session: CallSession,
@@ -125,6 +131,15 @@ async def test_answer_is_recorded_once(session: CallSession) -> None:
     await session.answer()
     session.deliver(event("ChannelStateChange", channel={**CHANNEL, "state": "Up"}))
     assert len(seen) == 1 and session.answered_at == seen[0]
+
+
+async def test_a_channel_answered_in_the_dialplan_is_not_answered_again(
+        ari: RecordingAri) -> None:
+    answered = CallSession(ari, Channel.model_validate({**CHANNEL, "state": "Up"}),  # type: ignore[arg-type]
+                           ["tollfree"], "1732.1")
+    assert answered.answered_at is not None
+    await answered.answer()
+    assert ari.requests == []
 
 
 def test_malformed_dtmf_is_refused_where_events_enter() -> None:
