@@ -5,7 +5,9 @@ The observer is a second ARI application (not the engine's) connected with
 answers that key on the same channel: ``PlaybackStarted`` when the engine plays it (ARI),
 ``ChannelDialplan`` with ``BackGround``/``Playback`` when the dialplan does. Both times are the
 events' ``timestamp`` fields, set by Asterisk when it publishes the event (millisecond
-resolution), so neither the observer's nor the engine's lag skews the pairing.
+resolution), so neither the observer's nor the engine's lag skews the pairing. The observer asks
+Asterisk for those event types only (its application's event filter): the other events of every
+channel would cost Asterisk, on both paths, CPU that production does not spend.
 """
 
 from __future__ import annotations
@@ -56,8 +58,6 @@ class LatencyObserver:
 
     def feed(self, text: str) -> None:
         self.events += 1
-        if not any(kind in text for kind in _WANTED):  # most events (ChannelVarset...) skip parsing
-            return
         event = json.loads(text)
         kind = event.get("type")
         if kind == "ChannelDtmfReceived":
@@ -105,6 +105,10 @@ async def observe(settings: Settings, password: str, observer: LatencyObserver
     async with aiohttp.ClientSession(headers=basic_auth_header(ari.username, password)) as http, \
             http.ws_connect(url, params={"app": APP, "subscribeAll": "true"},
                             heartbeat=20, max_msg_size=0) as ws:
+        wanted = {"allowed": [{"type": kind} for kind in _WANTED]}
+        async with http.put(f"http://{settings.asterisk.host}:{ari.port}/ari/applications/"
+                            f"{APP}/eventFilter", json=wanted) as response:
+            response.raise_for_status()
 
         async def read() -> None:
             async for message in ws:

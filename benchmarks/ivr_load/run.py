@@ -146,6 +146,11 @@ def engine_counters(settings: Settings, engine: Engine) -> tuple[float | None, d
         "ari_requests_seconds": measure.histogram_quantiles(samples,
                                                             "centralino_ari_request_seconds"),
         "db_batch_units": measure.histogram_quantiles(samples, "centralino_db_batch_units"),
+        "db_units": samples.get("centralino_db_batch_units_sum"),
+        "gc_pauses_seconds": measure.histogram_quantiles(
+            samples, "centralino_gc_pause_seconds", (0.5, 0.99, 1.0)),
+        "loop_lag_seconds": measure.histogram_quantiles(
+            samples, "centralino_event_loop_lag_seconds", (0.5, 0.99, 1.0)),
         "ami_reconnects": samples.get("centralino_ami_reconnects_total"),
         "calls_by_disposition": measure.labelled(samples, "centralino_calls_total"),
     }
