@@ -61,6 +61,8 @@ def test_default_settings_render_the_documented_ports_users_and_secrets(defaults
 def test_trunk_and_seats_are_pjsip_endpoints(defaults: Settings) -> None:
     pjsip = render(defaults)["pjsip.conf"]
     assert "endpoint_identifier_order = username,ip" in section(pjsip, "global")
+    # A burst of ARI events must not make PJSIP drop new INVITEs.
+    assert "taskprocessor_overload_trigger = pjsip_only" in section(pjsip, "global")
     trunk = section(pjsip, "tollfree-trunk")
     for line in ("context = from-tollfree", "allow = !all,ulaw,alaw", "dtmf_mode = rfc4733",
                  "direct_media = no", "rtp_symmetric = yes"):
