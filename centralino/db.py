@@ -114,12 +114,11 @@ def insert_unless_duplicate(bind: AsyncSession | Connection, target: type[Base] 
     (pass the values as execution parameters). The statement is built once per backend.
     """
     dialect = bind.get_bind().dialect if isinstance(bind, AsyncSession) else bind.dialect
-    return conflict_ignoring_insert(dialect.name, target)
+    return _conflict_ignoring_insert(dialect.name, target)
 
 
 @functools.cache
-def conflict_ignoring_insert(dialect_name: str, target: type[Base] | Table) -> Any:
-    """:func:`insert_unless_duplicate` for the backend named ``dialect_name``, built once."""
+def _conflict_ignoring_insert(dialect_name: str, target: type[Base] | Table) -> Any:
     if dialect_name == "postgresql":
         return postgresql.insert(target).on_conflict_do_nothing()
     if dialect_name == "sqlite":

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from centralino.calls.service import CallNotFound
-from centralino.db import conflict_ignoring_insert, run_write, table_of, utcnow
+from centralino.db import insert_unless_duplicate, run_write, table_of, utcnow
 from cti.models import QueueOutcome, Ticket, TicketChannel, TicketStatus
 from cti.tracking import new_tracking_code
 
@@ -37,10 +37,11 @@ _CALL_TICKET = select(*_TRACE_COLUMNS).where(
 
 
 @functools.cache
-def _ticket_insert(dialect_name: str) -> Any:
-    """The conflict-ignoring insert of a call's ticket, returning what its script needs; built
-    once per backend (building it at every call cost more than running it)."""
-    return conflict_ignoring_insert(dialect_name, _TICKETS).returning(*_TRACE_COLUMNS)
+def _returning_trace(insert: Any) -> Any:
+    """``insert`` (the backend's conflict-ignoring insert of a ticket, itself built once)
+    returning what a call's script needs; built once too: building it at every call cost more
+    than running it."""
+    return insert.returning(*_TRACE_COLUMNS)
 
 
 class TrackingCodesExhausted(RuntimeError):
@@ -84,7 +85,7 @@ def open_or_find_ticket(
     The constraints do the checking, with no look-up first (this runs at every call's start):
     the unique call_linkedid makes a second ticket a no-op, the foreign key a missing call.
     """
-    insert = _ticket_insert(connection.dialect.name)
+    insert = _returning_trace(insert_unless_duplicate(connection, _TICKETS))
     for _ in range(MAX_CODE_ATTEMPTS):
         try:
             inserted = connection.execute(insert, {

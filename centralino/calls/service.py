@@ -127,8 +127,8 @@ def _end(connection: Connection, call_id: int, started_at: datetime, at: datetim
     """End call ``call_id`` unless another writer did first; returns the number of rows changed."""
     duration = max(0.0, (at - started_at).total_seconds())
     result = connection.execute(_END, {"match_id": call_id, "ended_at": at,
-                                          "duration_seconds": duration,
-                                          "disposition": disposition})
+                                       "duration_seconds": duration,
+                                       "disposition": disposition})
     return int(getattr(result, "rowcount", 0) or 0)
 
 
