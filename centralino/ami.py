@@ -206,7 +206,7 @@ class AmiClient:
 
     def _count_event(self, _manager: Manager, event: Message) -> None:
         if self._track_metrics:
-            metrics.ami_event_counter(event.event or "unknown").inc()
+            metrics.child(metrics.AMI_EVENTS, event.event or "unknown").inc()
 
     def _on_fully_booted(self, _manager: Manager, _event: Message) -> None:
         # Asterisk sends it right behind the Login response, often in the same packet.

@@ -114,7 +114,7 @@ class AriClient:
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise AriUnavailable(f"{method} {path}: {exc or type(exc).__name__}") from exc
         finally:
-            metrics.ari_request_timer(operation_of(method, path)).observe(
+            metrics.child(metrics.ARI_REQUEST_SECONDS, operation_of(method, path)).observe(
                 time.monotonic() - started)
         if response.status >= 400:
             raise AriRequestError(method, path, response.status, content.decode(errors="replace"))
@@ -180,7 +180,7 @@ class AriClient:
             if not isinstance(event, dict) or not isinstance(event.get("type"), str):
                 log.warning("ari.bad_event", data=str(message.data)[:200])
                 continue
-            metrics.ari_event_counter(event["type"]).inc()
+            metrics.child(metrics.ARI_EVENTS, event["type"]).inc()
             try:
                 self._on_event(event)
             except Exception:

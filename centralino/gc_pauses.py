@@ -33,4 +33,5 @@ def _on_gc(phase: str, info: dict[str, Any]) -> None:
     if phase == "start":
         _started[:] = [time.perf_counter()]
     elif _started:
-        metrics.gc_pause_timer(info["generation"]).observe(time.perf_counter() - _started[0])
+        pause = time.perf_counter() - _started[0]
+        metrics.child(metrics.GC_PAUSE_SECONDS, str(info["generation"])).observe(pause)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import functools
+from typing import TypeVar
 
 from prometheus_client import Counter, Gauge, Histogram
 
 from centralino import events
 from centralino.bus import EventBus
+
+MetricT = TypeVar("MetricT", Counter, Histogram)
 
 CALLS = Counter("centralino_calls_total", "Calls that entered the engine, by how they ended",
                 ["disposition"])
@@ -42,28 +45,12 @@ EVENT_LOOP_LAG_MAX = Gauge("centralino_event_loop_lag_max_seconds",
                            "Largest event-loop scheduling lag seen since the engine started")
 
 
-@functools.lru_cache(maxsize=256)
-def ari_event_counter(event_type: str) -> Counter:
-    """The ``centralino_ari_events_total`` child of ``event_type`` (looked up once)."""
-    return ARI_EVENTS.labels(type=event_type)
-
-
-@functools.lru_cache(maxsize=256)
-def ari_request_timer(operation: str) -> Histogram:
-    """The ``centralino_ari_request_seconds`` child of one operation."""
-    return ARI_REQUEST_SECONDS.labels(operation=operation)
-
-
-@functools.lru_cache(maxsize=8)
-def gc_pause_timer(generation: int) -> Histogram:
-    """The ``centralino_gc_pause_seconds`` child of one generation."""
-    return GC_PAUSE_SECONDS.labels(generation=str(generation))
-
-
-@functools.lru_cache(maxsize=256)
-def ami_event_counter(event: str) -> Counter:
-    """The ``centralino_ami_events_total`` child of ``event``."""
-    return AMI_EVENTS.labels(event=event)
+@functools.lru_cache(maxsize=1024)
+def child(metric: MetricT, value: str) -> MetricT:
+    """The child of ``metric`` (a metric with one label) for ``value``, looked up once: the
+    hot paths count every event and time every request, and ``labels()`` costs a lock each time.
+    """
+    return metric.labels(value)
 
 
 def follow_bus(bus: EventBus) -> None:
