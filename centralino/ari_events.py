@@ -94,6 +94,11 @@ class ChannelDestroyed(_Event):
     channel: Channel
 
 
+class PlaybackStarted(_Event):
+    type: Literal["PlaybackStarted"]
+    playback: Playback
+
+
 class PlaybackFinished(_Event):
     type: Literal["PlaybackFinished"]
     playback: Playback
@@ -111,14 +116,14 @@ class RecordingFailed(_Event):
 
 AriEvent = Annotated[
     StasisStart | StasisEnd | ChannelStateChange | ChannelDtmfReceived | ChannelHangupRequest
-    | ChannelDestroyed | PlaybackFinished | RecordingFinished | RecordingFailed,
+    | ChannelDestroyed | PlaybackStarted | PlaybackFinished | RecordingFinished | RecordingFailed,
     Field(discriminator="type"),
 ]
 _ADAPTER: TypeAdapter[AriEvent] = TypeAdapter(AriEvent)
 KNOWN_TYPES = frozenset(
     ("StasisStart", "StasisEnd", "ChannelStateChange", "ChannelDtmfReceived",
-     "ChannelHangupRequest", "ChannelDestroyed", "PlaybackFinished", "RecordingFinished",
-     "RecordingFailed")
+     "ChannelHangupRequest", "ChannelDestroyed", "PlaybackStarted", "PlaybackFinished",
+     "RecordingFinished", "RecordingFailed")
 )
 
 
@@ -138,7 +143,7 @@ def parse_event(raw: dict) -> AriEvent | None:
 
 def channel_id_of(event: AriEvent) -> str | None:
     """The channel an event is about (playbacks: the channel they target)."""
-    if isinstance(event, PlaybackFinished):
+    if isinstance(event, PlaybackStarted | PlaybackFinished):
         target_uri = event.playback.target_uri
     elif isinstance(event, RecordingFinished | RecordingFailed):
         target_uri = event.recording.target_uri

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 import structlog
 
+from centralino import metrics
 from centralino.ari import AriClient, AriRequestError
 from centralino.ari_events import (
     AriEvent,
@@ -25,6 +26,7 @@ from centralino.ari_events import (
     ChannelHangupRequest,
     ChannelStateChange,
     PlaybackFinished,
+    PlaybackStarted,
     RecordingFailed,
     RecordingFinished,
     StasisEnd,
@@ -78,8 +80,12 @@ class CallSession:
         self.language = channel.language
         self.left_stasis = False
         self._playing: str | None = None  # the playback a script waits for, if any
+        self._playing_cuttable = False  # whether a key stops it
         self._stopping: set[asyncio.Task[None]] = set()  # playbacks cut short by a key
         self.on_answer: Callable[[datetime], None] | None = None
+        self._unanswered_key_at: datetime | None = None  # the latest key no prompt followed yet
+        self._answering_key: dict[str, datetime] = {}  # playback id -> the key it follows
+        self.key_to_prompt_ms: list[float] = []  # each key's wait for the next prompt
 
     @property
     def id(self) -> str:
@@ -97,9 +103,14 @@ class CallSession:
 
     def deliver(self, event: AriEvent) -> None:
         """Apply one event of this channel. Called synchronously, in event order."""
+        if isinstance(event, PlaybackStarted):
+            self._prompt_started(event)
+            return
         if isinstance(event, ChannelDtmfReceived):
             if event.digit in DTMF_KEYS:
                 self._digits.append(event.digit)
+                if self._playing is None or self._playing_cuttable:  # else it waits for the end
+                    self._unanswered_key_at = event.timestamp
         elif isinstance(event, PlaybackFinished):
             self._finished_playbacks.add(event.playback.id)
         elif isinstance(event, RecordingFinished | RecordingFailed):
@@ -116,6 +127,16 @@ class CallSession:
         else:
             return
         self._wakeup.set()
+
+    def _prompt_started(self, event: PlaybackStarted) -> None:
+        """Time the caller's wait from a key to the prompt that follows it, both stamped by
+        Asterisk when it published the events (the engine's own delays are inside)."""
+        key_at = self._answering_key.pop(event.playback.id, None)
+        if key_at is None or event.timestamp is None:
+            return
+        waited = (event.timestamp - key_at).total_seconds()
+        metrics.KEY_TO_PROMPT_SECONDS.observe(waited)
+        self.key_to_prompt_ms.append(round(waited * 1000, 1))
 
     def _mark_ended(self, at: datetime | None) -> None:
         if self.ended_at is None:
@@ -146,7 +167,10 @@ class CallSession:
         if interruptible and self._digits:
             return self._digits[0]
         playback_id = uuid.uuid4().hex
-        self._playing = playback_id
+        self._playing, self._playing_cuttable = playback_id, interruptible
+        if self._unanswered_key_at is not None:  # its PlaybackStarted may beat the reply
+            self._answering_key[playback_id] = self._unanswered_key_at
+            self._unanswered_key_at = None
         try:
             await self._post(f"/channels/{self.id}/play",
                              {"media": ",".join(media), "playbackId": playback_id})

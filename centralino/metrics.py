@@ -27,6 +27,10 @@ ARI_REQUEST_SECONDS = Histogram(
 ARI_RECONNECTS = Counter("centralino_ari_reconnects_total", "ARI connection attempts after a loss")
 IVR_OUTCOMES = Counter("centralino_ivr_outcomes_total", "Calls that left the IVR, by how",
                        ["outcome"])
+KEY_TO_PROMPT_SECONDS = Histogram(
+    "centralino_key_to_prompt_seconds",
+    "From a caller's key to the start of the prompt that answers it, on Asterisk's clock",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5))
 RECORDINGS_INGESTED = Counter("centralino_recordings_ingested_total",
                               "Recordings stored on disk and in the database, by kind", ["kind"])
 RECORDINGS_DISK_FREE = Gauge("centralino_recordings_disk_free_bytes",

@@ -173,7 +173,8 @@ class StasisDispatcher:
             log.exception("call.end_not_recorded", disposition=disposition)
         self._bus.publish(events.CallEnded(session.linkedid, disposition,
                                            session.ended_at or datetime.now(UTC)))
-        log.info("call.ended", disposition=disposition, cause=session.hangup_cause)
+        log.info("call.ended", disposition=disposition, cause=session.hangup_cause,
+                 key_to_prompt_ms=session.key_to_prompt_ms)
 
     async def _send_to_fallback(self, session: CallSession) -> None:
         try:

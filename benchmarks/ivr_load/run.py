@@ -145,6 +145,8 @@ def engine_counters(settings: Settings, engine: Engine) -> tuple[float | None, d
         "ari_reconnects": samples.get("centralino_ari_reconnects_total"),
         "ari_requests_seconds": measure.histogram_quantiles(samples,
                                                             "centralino_ari_request_seconds"),
+        "key_to_prompt_seconds": measure.histogram_quantiles(
+            samples, "centralino_key_to_prompt_seconds", (0.5, 0.95, 0.99, 1.0)),
         "db_batch_units": measure.histogram_quantiles(samples, "centralino_db_batch_units"),
         "db_units": samples.get("centralino_db_batch_units_sum"),
         "gc_pauses_seconds": measure.histogram_quantiles(

@@ -8,6 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from prometheus_client import REGISTRY
 
 from centralino.calls.service import record_call_started
 from centralino.db import run_write
@@ -43,8 +44,14 @@ def nodes(ticket_nodes: list[dict[str, str]]) -> list[str]:
     return [visit["node"] for visit in ticket_nodes]
 
 
+def keys_timed() -> float:
+    """How many key -> next prompt waits the engine has timed (its Prometheus histogram)."""
+    return REGISTRY.get_sample_value("centralino_key_to_prompt_seconds_count") or 0.0
+
+
 async def test_key_pressed_during_the_welcome_cuts_it_short_and_chooses_the_option(
         engine: EngineRunner, settings: Settings) -> None:
+    timed_before = keys_timed()
     asterisk = await call(settings, "3335550001", [Pause(1500), Press("4")])
 
     ticket = await ticket_of_call_from(engine, "3335550001")
@@ -56,6 +63,7 @@ async def test_key_pressed_during_the_welcome_cuts_it_short_and_chooses_the_opti
     assert "sound:vm-intro" not in played, "the typed-ahead key skips the menu prompt"
     assert "sound:auth-thankyou" in played
     assert asterisk.times_read_out(ticket.tracking_code) == 0, "the key cut the code short"
+    assert keys_timed() == timed_before + 1, "the key, then the message that answers it"
 
 
 async def test_sub_menu_back_and_classification_are_recorded_in_order(

@@ -46,9 +46,17 @@ def event(kind: str, **fields: Any) -> Any:
     return parse_event({"type": kind, "channel": CHANNEL, **fields})
 
 
+def playback(kind: str, playback_id: str, **fields: Any) -> Any:
+    return parse_event({"type": kind, "playback": {
+        "id": playback_id, "target_uri": f"channel:{CHANNEL['id']}", "state": "done"}, **fields})
+
+
 def playback_finished(playback_id: str) -> Any:
-    return parse_event({"type": "PlaybackFinished", "playback": {
-        "id": playback_id, "target_uri": f"channel:{CHANNEL['id']}", "state": "done"}})
+    return playback("PlaybackFinished", playback_id)
+
+
+def key_pressed(digit: str, at: str) -> Any:
+    return event("ChannelDtmfReceived", digit=digit, timestamp=f"2026-11-24T18:00:{at}+0000")
 
 
 @pytest.fixture
@@ -88,6 +96,41 @@ async def test_a_key_during_a_prompt_stops_it_and_stays_buffered(
     assert ("DELETE", f"/playbacks/{playback_id}", None) in ari.requests
     assert await session.read_digits(1, timeout=0.1) == "3"
     ari.stops_answered.set()
+
+
+async def play_to_the_end(session: CallSession, ari: RecordingAri, started_at: str,
+                          interruptible: bool = True, keys: tuple[Any, ...] = ()) -> None:
+    """One prompt: its PlaybackStarted at ``started_at`` seconds, ``keys`` during it, its end."""
+    playing = asyncio.create_task(session.play("sound:menu", interruptible=interruptible))
+    await settle()
+    playback_id = ari.playback_ids()[-1]
+    session.deliver(playback("PlaybackStarted", playback_id,
+                             timestamp=f"2026-11-24T18:00:{started_at}+0000"))
+    for key in keys:
+        session.deliver(key)
+    session.deliver(playback_finished(playback_id))
+    await playing
+
+
+async def test_the_wait_from_a_key_to_the_next_prompt_is_timed_on_asterisks_clock(
+        session: CallSession, ari: RecordingAri) -> None:
+    from prometheus_client import REGISTRY
+
+    def timed() -> float:
+        return REGISTRY.get_sample_value("centralino_key_to_prompt_seconds_count") or 0.0
+
+    before = timed()
+    await play_to_the_end(session, ari, "01.000")  # the first prompt follows no key
+    session.deliver(key_pressed("1", "02.000"))
+    assert await session.read_digits(1, timeout=0.1) == "1"
+    # a key during a prompt that keys cannot cut waits for its end, not for the engine
+    await play_to_the_end(session, ari, "02.012", interruptible=False,
+                          keys=(key_pressed("2", "02.500"),))
+    assert await session.read_digits(1, timeout=0.1) == "2"
+    await play_to_the_end(session, ari, "03.000")
+    assert len(ari.playback_ids()) == 3
+    assert session.key_to_prompt_ms == [12.0]
+    assert timed() == before + 1
 
 
 async def test_typed_ahead_keys_skip_the_next_prompt(session: CallSession,
