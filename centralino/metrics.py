@@ -33,6 +33,10 @@ KEY_TO_PROMPT_SECONDS = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5))
 RECORDINGS_INGESTED = Counter("centralino_recordings_ingested_total",
                               "Recordings stored on disk and in the database, by kind", ["kind"])
+RECORDINGS_QUARANTINED = Counter(
+    "centralino_recordings_quarantined_total",
+    "Recordings Asterisk handed over damaged (not a readable WAV), kept in the quarantine folder",
+    ["kind"])
 RECORDINGS_DISK_FREE = Gauge("centralino_recordings_disk_free_bytes",
                              "Free space of the file system holding the recordings directory")
 DB_UP = Gauge("centralino_database_up", "1 while the database answers")

@@ -36,6 +36,7 @@ log = structlog.get_logger(__name__)
 
 LIVE_POLL_SECONDS = 0.2
 CONVERSIONS_AT_ONCE = 2  # the machine kind has two cores
+QUARANTINE_DIR = "quarantine"  # under the recordings directory: damaged recordings' bytes
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,8 @@ class RecordingIngester:
 
     async def ingest(self, name: str, meta: RecordingMeta) -> Recording | None:
         """Store recording ``name``; return its row (also one stored before), or None when
-        there is nothing to keep (no such recording, or shorter than ``meta.min_seconds``).
+        there is nothing to keep: no such recording, shorter than ``meta.min_seconds``, or
+        damaged (not a readable WAV: its bytes go to the quarantine folder, not in a row).
 
         Raises IngestFailed when it cannot be stored now; Asterisk keeps it.
         """
@@ -164,8 +166,9 @@ class RecordingIngester:
                 return None, False
             try:
                 seconds = wav_seconds(data)
-            except NotAWav as exc:  # left on Asterisk, for someone to look at
-                raise IngestFailed(f"{name}: {exc}") from None
+            except NotAWav as exc:
+                await self._quarantine(name, meta, data, exc)
+                return None, False
             if seconds <= 0 or seconds < meta.min_seconds:
                 log.info("recordings.discarded_too_short", recording=name,
                          seconds=round(seconds, 2), min_seconds=meta.min_seconds)
@@ -239,6 +242,21 @@ class RecordingIngester:
             row = await self._row_in(session, name)
         assert row is not None
         return row, bool(getattr(result, "rowcount", 0))
+
+    async def _quarantine(self, name: str, meta: RecordingMeta, data: bytes,
+                          damage: NotAWav) -> None:
+        """Keep a damaged recording's bytes aside (no row: nothing can play it) and take it off
+        Asterisk, so reconciliation does not fetch it again every round."""
+        path = self._settings.dir / QUARANTINE_DIR / f"{name}.wav"
+        try:
+            await asyncio.to_thread(write_atomically, path, data)
+        except OSError as exc:  # Asterisk keeps it; the next round tries again
+            raise IngestFailed(f"{name}: {damage}; cannot keep it in {path.parent}: "
+                               f"{exc.strerror or exc}") from exc
+        metrics.RECORDINGS_QUARANTINED.labels(kind=meta.kind.value).inc()
+        log.error("recordings.quarantined", recording=name, linkedid=meta.linkedid,
+                  error=str(damage), path=str(path), size_bytes=len(data))
+        await self._delete_on_asterisk(name)
 
     def _stored(self, row: Recording) -> None:
         metrics.RECORDINGS_INGESTED.labels(kind=row.kind).inc()

@@ -1,5 +1,7 @@
-"""A disk without space must not lose a recording: Asterisk keeps its copy (no DELETE), no row is
-written, and a later reconciliation stores it once there is room.
+"""Recordings that cannot be stored as they are end in a defined state. A disk without space must
+not lose one: Asterisk keeps its copy (no DELETE), no row is written, and a later reconciliation
+stores it once there is room. A damaged one (not a readable WAV) is kept aside, once, and taken
+off Asterisk, so reconciliation does not fetch it again every round.
 
 ARI is a small in-process aiohttp server speaking the routes ingestion uses, as Asterisk answers
 them; the client, the ingester, the files and the database are the real ones.
@@ -18,6 +20,7 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from structlog.testing import capture_logs
@@ -152,3 +155,51 @@ async def test_a_message_that_finds_the_disk_full_stays_on_asterisk_until_reconc
     assert (folder / row.path).read_bytes() == original
     assert stored.deletes() == [f"/ari/recordings/stored/{NAME}"]
     assert stored.files == {}
+
+
+async def test_a_damaged_recording_is_kept_aside_once_and_leaves_asterisk(
+        asterisk: tuple[StoredRecordings, AriClient], tmp_path: Path,
+        db_session_factory: async_sessionmaker[AsyncSession]) -> None:
+    stored, ari = asterisk
+    damaged = b"RIFF\x00\x00\x00\x00WAVE" + b"\x00" * 20  # a header Asterisk never finished
+    stored.files[NAME] = damaged
+    folder = tmp_path / "recordings"
+    ingester = RecordingIngester(ari, db_session_factory, RecordingsSettings(dir=folder),
+                                 EventBus())
+    meta = RecordingMeta(RecordingKind.VOICEMAIL, LINKEDID, situation=VoicemailSituation.BUSY)
+
+    def quarantined() -> float:
+        return REGISTRY.get_sample_value("centralino_recordings_quarantined_total",
+                                         {"kind": "voicemail"}) or 0.0
+
+    before = quarantined()
+    with capture_logs() as logs:
+        assert await ingester.ingest(NAME, meta) is None, "nothing anyone could play"
+
+    assert (folder / "quarantine" / f"{NAME}.wav").read_bytes() == damaged
+    assert await rows(db_session_factory) == []
+    assert stored.files == {}, "taken off Asterisk once its bytes are safe"
+    [entry] = [entry for entry in logs if entry["event"] == "recordings.quarantined"]
+    assert entry["log_level"] == "error" and entry["linkedid"] == LINKEDID
+    assert "not a WAV file" in entry["error"]
+    assert quarantined() == before + 1
+    fetches = [path for method, path in stored.requests if path.endswith("/file")]
+    assert await ingester.reconcile() == 0
+    assert [path for method, path in stored.requests if path.endswith("/file")] == fetches
+
+
+async def test_a_damaged_recording_stays_on_asterisk_when_it_cannot_be_kept_aside(
+        asterisk: tuple[StoredRecordings, AriClient], tmp_path: Path,
+        db_session_factory: async_sessionmaker[AsyncSession],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    stored, ari = asterisk
+    stored.files[NAME] = b"not audio at all"
+    ingester = RecordingIngester(ari, db_session_factory,
+                                 RecordingsSettings(dir=tmp_path / "recordings"), EventBus())
+    monkeypatch.setattr(recordings.ingest, "write_atomically", disk_full)
+
+    with pytest.raises(IngestFailed, match=r"not a WAV file.*No space left"):
+        await ingester.ingest(NAME, RecordingMeta(RecordingKind.VOICEMAIL, LINKEDID))
+
+    assert stored.files == {NAME: b"not audio at all"}
+    assert stored.deletes() == []
