@@ -132,6 +132,15 @@ class MissedCall:
     at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class CallbackChanged:
+    """A callback task was opened or joined, is being called, moved on after a call, or was
+    closed by hand; ``status`` is its status now (cti.callbacks.CallbackStatus)."""
+
+    callback_id: int
+    status: str
+
+
 DomainEvent = (CallStarted | CallAnswered | CallEnded | TicketOpened | ConnectionChanged
                | SeatChanged | CallerQueued | CallerLeftQueue | AgentCalled | QueueCallAnswered
-               | QueueCallAbandoned | VoicemailStored | MissedCall)
+               | QueueCallAbandoned | VoicemailStored | MissedCall | CallbackChanged)

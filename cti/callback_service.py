@@ -7,7 +7,10 @@
   (:class:`acd.callback_dialer.CallbackDialer`); the dialplan's result moves the task on;
 - with ``callbacks.auto_offer`` a loop offers the next due task to a seat idle long enough;
 - an attempt nobody reported on (a result lost with the AMI connection, an engine restart) is
-  stored as ``failed`` once its call must be over, so its task can be called again.
+  stored as ``failed`` once its call must be over, so its task can be called again;
+- an operator may close an open task by hand (:meth:`CallbackService.close`);
+- every change of a task is a :class:`~centralino.events.CallbackChanged` on the bus (the
+  consoles' list follows it).
 
 Bus handlers only start a task: the database work runs beside the loop's other work.
 """
@@ -34,6 +37,7 @@ from cti.callback_rules import diallable_caller, due_at
 from cti.callback_store import (
     CallbackUnavailable,
     begin_attempt,
+    close_by_hand,
     finish_attempt,
     next_due,
     record_request,
@@ -91,6 +95,7 @@ class CallbackService:
                  dialer: Dialer, seats: Seats, settings: CallbackSettings,
                  clock: Callable[[], datetime]) -> None:
         self._sessions = sessions
+        self._bus = bus
         self._dialer = dialer
         self._seats = seats
         self.settings = settings
@@ -139,6 +144,7 @@ class CallbackService:
                                         recording_id=request.recording_id)
         log.info("callbacks.requested", callback=task.id, caller=caller,
                  reason=request.reason.value, due_at=task.due_at.isoformat())
+        self._changed(task)
         return task
 
     async def abandoned(self, event: events.QueueCallAbandoned) -> Callback | None:
@@ -171,6 +177,7 @@ class CallbackService:
         self._calling[attempt.id] = operator
         log.info("callbacks.calling", callback=task.id, attempt=attempt.id, operator=operator,
                  seat=seat, caller=task.caller)
+        self._changed(task)
         try:
             await self._dialer.dial(attempt.id, seat, task.caller)
         except (DialFailed, ValueError) as exc:
@@ -195,6 +202,17 @@ class CallbackService:
             log.info("callbacks.attempt_ended", callback=task.id, attempt=attempt_id,
                      outcome=outcome.value, dial_status=dial_status, status=task.status,
                      attempts=task.attempts)
+            self._changed(task)
+        return task
+
+    async def close(self, callback_id: int, operator: str) -> Callback:
+        """Close an open task by hand (no call needed); raises :class:`CallbackUnavailable`
+        if it is not open."""
+        async with self._sessions() as session:
+            task = await close_by_hand(session, callback_id, operator, self._clock())
+        log.info("callbacks.closed_by_hand", callback=task.id, operator=operator,
+                 caller=task.caller)
+        self._changed(task)
         return task
 
     # -- the automatic mode -----------------------------------------------------------------------
@@ -247,6 +265,9 @@ class CallbackService:
                     await self.offer_due()
             except Exception:  # a database or AMI hiccup: try again next round
                 log.exception("callbacks.background_failed")
+
+    def _changed(self, task: Callback) -> None:
+        self._bus.publish(events.CallbackChanged(task.id, task.status))
 
     def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.get_running_loop().create_task(work)

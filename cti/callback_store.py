@@ -91,16 +91,7 @@ async def begin_attempt(session: AsyncSession, callback_id: int, operator: str, 
     Raises :class:`CallbackUnavailable` if the task is not open (someone is calling it, it is
     finished, or there is no such task).
     """
-    claimed = await session.execute(
-        update(Callback)
-        .where(Callback.id == callback_id, Callback.status == CallbackStatus.OPEN.value)
-        .values(status=CallbackStatus.IN_PROGRESS.value, assigned_to=operator, updated_at=now))
-    if not claimed.rowcount:  # type: ignore[attr-defined]
-        await session.rollback()
-        task = await get_callback(session, callback_id)
-        raise CallbackUnavailable(
-            f"no callback task {callback_id}" if task is None
-            else f"callback task {callback_id} is {task.status}, not open")
+    await _take_open(session, callback_id, CallbackStatus.IN_PROGRESS, operator, now)
     attempt = CallbackAttempt(callback_id=callback_id, operator=operator, seat=seat,
                               started_at=now)
     session.add(attempt)
@@ -108,6 +99,37 @@ async def begin_attempt(session: AsyncSession, callback_id: int, operator: str, 
     task = await get_callback(session, callback_id)
     assert task is not None
     return task, attempt
+
+
+async def close_by_hand(session: AsyncSession, callback_id: int, operator: str,
+                        now: datetime) -> Callback:
+    """Close an open task that needs no call (the caller was reached another way, or wrote):
+    ``assigned_to`` says who closed it.
+
+    Raises :class:`CallbackUnavailable` if the task is not open (a call is being made, it is
+    finished, or there is no such task).
+    """
+    await _take_open(session, callback_id, CallbackStatus.CLOSED, operator, now)
+    await session.commit()
+    task = await get_callback(session, callback_id)
+    assert task is not None
+    return task
+
+
+async def _take_open(session: AsyncSession, callback_id: int, status: CallbackStatus,
+                     operator: str, now: datetime) -> None:
+    """Move an open task to ``status`` for ``operator`` (uncommitted), or raise
+    :class:`CallbackUnavailable` saying why not: only one of two operators gets it."""
+    taken = await session.execute(
+        update(Callback)
+        .where(Callback.id == callback_id, Callback.status == CallbackStatus.OPEN.value)
+        .values(status=status.value, assigned_to=operator, updated_at=now))
+    if not taken.rowcount:  # type: ignore[attr-defined]
+        await session.rollback()
+        task = await get_callback(session, callback_id)
+        raise CallbackUnavailable(
+            f"no callback task {callback_id}" if task is None
+            else f"callback task {callback_id} is {task.status}, not open")
 
 
 async def finish_attempt(session: AsyncSession, attempt_id: int, outcome: CallbackOutcome,

@@ -1,5 +1,6 @@
 """The callback list for operators: ``GET /api/callbacks``, ``POST /api/callbacks/{id}/call``,
-and the cards the console shows (task, tickets, messages with player and transcript).
+``POST /api/callbacks/{id}/close``, and the cards the console shows (task, tickets, messages
+with player and transcript).
 
 Audio is served by the recordings package at ``/recordings/{id}/audio``.
 """
@@ -32,6 +33,7 @@ class CallbackCalls(Protocol):
     """What the web needs of :class:`cti.callback_service.CallbackService`."""
 
     async def call_back(self, callback_id: int, operator: str) -> Callback: ...
+    async def close(self, callback_id: int, operator: str) -> Callback: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +116,16 @@ def callbacks_router(sessions: async_sessionmaker[AsyncSession],
         try:
             task = await calls.call_back(callback_id, user.name)
         except CALL_REFUSED as exc:
+            status, text = refusal(exc)
+            raise HTTPException(status, detail=text) from None
+        return task.to_json()
+
+    @router.post("/{callback_id}/close")
+    async def close(callback_id: int, user: Operator) -> dict[str, Any]:
+        """Close an open task that needs no call (the caller was reached another way)."""
+        try:
+            task = await calls.close(callback_id, user.name)
+        except CallbackUnavailable as exc:
             status, text = refusal(exc)
             raise HTTPException(status, detail=text) from None
         return task.to_json()

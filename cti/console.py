@@ -8,6 +8,9 @@
   signed-in user as the queue member;
 - ``POST /console/callbacks/{id}/call``: call a callback task back from the user's seat (the
   list of tasks, soonest due first, with their messages, is on the page);
+- ``POST /console/callbacks/{id}/close``: close an open task that needs no call;
+- ``GET /console/callbacks``: the list alone (HTML), which the page fetches again whenever a
+  task changes (the WebSocket's ``callbacks`` message);
 - ``GET /ws/console`` (WebSocket, the session cookie): the operator's own pops
   (:mod:`cti.screen_pop`), as JSON messages.
 
@@ -20,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Annotated, Protocol, cast
+from typing import Annotated, Any, Protocol, cast
 from urllib.parse import quote, urlsplit
 
 import structlog
@@ -36,7 +39,8 @@ from centralino.ami import AmiError
 from centralino.auth.models import Role, User
 from centralino.auth.web import _session_user, current_user
 from config.menu import MenuFile
-from cti.callback_web import CALL_REFUSED, CallbackCalls, callback_cards, refusal
+from cti.callback_store import CallbackUnavailable
+from cti.callback_web import CALL_REFUSED, CallbackCalls, CallbackCard, callback_cards, refusal
 from cti.classifications import classification_codes
 from cti.console_feed import ConsoleFeed
 from cti.lookup import search, ticket_with_contact, tickets_of
@@ -117,15 +121,12 @@ def console_router(sessions: async_sessionmaker[AsyncSession], pops: ScreenPopSe
             error = error or f"Nessuna pratica con il codice {ticket_code}."
         nonce, all_seats = new_nonce(), seats.seats()
         context = {
-            "user": user, "seat": _seat_of(all_seats, user.name),
-            "seats": all_seats, "pause_reasons": [
+            **_callback_list(callback_list, _seat_of(all_seats, user.name)),
+            "user": user, "seats": all_seats, "pause_reasons": [
                 (reason, PAUSE_REASON_NAMES.get(reason, reason)) for reason in pause_reasons],
             "flash": request.session.pop(_FLASH, None), "error": error,
             "ticket": ticket, "form": form or _form_of(ticket), "query": query,
-            "found": found, "recent": recent, "nonce": nonce, "callbacks": callback_list,
-            "recordings": recordings,
-            "callback_outcome_names": CALLBACK_OUTCOME_NAMES,
-            "callback_reason_names": CALLBACK_REASON_NAMES,
+            "found": found, "recent": recent, "nonce": nonce, "recordings": recordings,
             "classifications": _choices(current),
             "label": lambda code: classification_label(current, code),
             "status_names": STATUS_NAMES, "seat_state_names": SEAT_STATE_NAMES,
@@ -220,6 +221,31 @@ def console_router(sessions: async_sessionmaker[AsyncSession], pops: ScreenPopSe
                             "squilla il chiamante.")
         return RedirectResponse("/console", status_code=303)
 
+    @router.get("/console/callbacks", response_class=HTMLResponse)
+    async def callback_list(request: Request, user: Operator) -> Response:
+        """The callback list as on the page (the page swaps it in when a task changes)."""
+        if callbacks is None:
+            raise HTTPException(404, detail="callbacks are not available here")
+        async with sessions() as session:
+            cards = await callback_cards(session)
+        return pages.TemplateResponse(
+            request, "console/callbacks.html.j2",
+            _callback_list(cards, _seat_of(seats.seats(), user.name)),
+            headers=page_headers(new_nonce()))
+
+    @router.post("/console/callbacks/{callback_id}/close")
+    async def close_callback(request: Request, callback_id: int, user: Operator) -> Response:
+        """Close an open task that needs no call (the caller was reached another way)."""
+        if callbacks is None:
+            raise HTTPException(404, detail="callbacks are not available here")
+        try:
+            task = await callbacks.close(callback_id, user.name)
+        except CallbackUnavailable as exc:
+            _flash(request, refusal(exc)[1], error=True)
+        else:
+            _flash(request, f"Richiamata di {task.caller} chiusa.")
+        return RedirectResponse("/console", status_code=303)
+
     @router.websocket("/ws/console")
     async def console_socket(websocket: WebSocket) -> None:
         """The signed-in operator's pops; refused without a session or from another site."""
@@ -290,6 +316,12 @@ async def _until_disconnect(websocket: WebSocket) -> None:
 
 
 # -- helpers -------------------------------------------------------------------------------------
+
+
+def _callback_list(cards: list[CallbackCard] | None, seat: SeatView | None) -> dict[str, Any]:
+    """What ``console/callbacks.html.j2`` needs (no list: ``cards`` None)."""
+    return {"callbacks": cards, "seat": seat, "callback_outcome_names": CALLBACK_OUTCOME_NAMES,
+            "callback_reason_names": CALLBACK_REASON_NAMES}
 
 
 def _seat_of(seats: list[SeatView], operator: str) -> SeatView | None:

@@ -63,6 +63,10 @@ class ConsoleHub:
             feed.put(message)
         return len(feeds)
 
+    def broadcast(self, message: Message) -> int:
+        """Queue ``message`` for every console connected; return how many there are."""
+        return sum(self.send(operator, message) for operator in list(self._feeds))
+
     def connected(self, operator: str) -> int:
         """How many consoles ``operator`` has open."""
         return len(self._feeds.get(operator, ()))

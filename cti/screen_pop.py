@@ -15,7 +15,9 @@ Messages to a console (JSON):
 - ``{"type": "withdrawn", "linkedid", "reason"}``: the pop is void (``not_answered``,
   ``answered_elsewhere``, ``abandoned``);
 - ``{"type": "seat", "seat", "state", "reason", "registered", "since"}``: the operator's seat
-  changed (as :class:`~centralino.events.SeatChanged`).
+  changed (as :class:`~centralino.events.SeatChanged`);
+- ``{"type": "callbacks", "callback", "status"}`` (to every console): a callback task changed,
+  the list is to be fetched again (``GET /console/callbacks``).
 """
 
 from __future__ import annotations
@@ -187,6 +189,7 @@ class ScreenPopService:
         bus.subscribe(events.QueueCallAnswered, self._on_answered)
         bus.subscribe(events.QueueCallAbandoned, self._on_abandoned)
         bus.subscribe(events.SeatChanged, self._on_seat_changed)
+        bus.subscribe(events.CallbackChanged, self._on_callback_changed)
 
     def open_console(self, operator: str) -> ConsoleFeed:
         """Connect a console of ``operator``; the current pop, if any, is its first message."""
@@ -253,6 +256,11 @@ class ScreenPopService:
         for operator, ringing in list(self._current.items()):
             if ringing.linkedid == event.linkedid and not ringing.answered:
                 self._withdraw(operator, "abandoned")
+
+    def _on_callback_changed(self, event: events.CallbackChanged) -> None:
+        """Every console shows the callback list: each is told to fetch it again."""
+        self.hub.broadcast({"type": "callbacks", "callback": event.callback_id,
+                            "status": event.status})
 
     def _on_seat_changed(self, event: events.SeatChanged) -> None:
         before = self._seat_states.get(event.seat)

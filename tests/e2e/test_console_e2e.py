@@ -23,6 +23,9 @@ from playwright.async_api import Browser, expect
 from centralino.calls.service import record_call_started
 from centralino.db import run_write
 from centralino.engine import Engine
+from cti.callback_service import CallbackRequest
+from cti.callback_store import get_callback
+from cti.callbacks import CallbackReason
 from cti.contacts import add_contact
 from cti.tickets import IvrTrace, get_ticket, open_ticket_for_call, save_ivr_trace
 from cti.tracking import format_for_display
@@ -168,4 +171,46 @@ async def test_an_operator_gets_the_pop_answers_and_resolves_the_ticket(
     # The engine stops promptly with the console and the live view still open.
     await running.stop(timeout=10)
     await supervisor.close()
+    await context.close()
+
+
+async def test_the_callback_list_follows_every_change_without_a_reload(
+    running: RunningEngine, browser: Browser, artifacts: Path,
+) -> None:
+    engine = running.engine
+    passwords = await running.add_users()
+    context = await browser.new_context(viewport={"width": 1366, "height": 900},
+                                        locale="it-IT", timezone_id="Europe/Rome")
+    page = await context.new_page()
+    await sign_in(page, "anna", passwords["anna"])
+    await expect(page.locator("#link-state")).to_have_text("Collegato")
+    callbacks = page.locator("#callbacks")
+    await expect(callbacks).to_contain_text("Nessuna richiamata da fare.")
+
+    # A caller the center missed: the task appears on the open page.
+    missed = await engine.callbacks.request(CallbackRequest(CALLER, CallbackReason.MISSED,
+                                                            "missed.1"))
+    assert missed is not None
+    await expect(callbacks.locator(f'[data-callback="{missed.id}"]')).to_contain_text(
+        missed.caller)
+    await page.screenshot(path=artifacts / "console_callbacks.png", full_page=True)
+
+    # Anna closes it by hand (the caller wrote in): the page says so, the list is empty.
+    await callbacks.locator(f'[data-callback="{missed.id}"]').get_by_role(
+        "button", name="Chiudi").click()
+    await expect(page.locator(".flash")).to_contain_text(f"Richiamata di {missed.caller} chiusa.")
+    await expect(callbacks).to_contain_text("Nessuna richiamata da fare.")
+
+    # A colleague closes another one elsewhere: it leaves anna's list without a reload.
+    other = await engine.callbacks.request(CallbackRequest("0612345678", CallbackReason.MISSED,
+                                                           "missed.2"))
+    assert other is not None
+    await expect(callbacks.locator(f'[data-callback="{other.id}"]')).to_be_visible()
+    await engine.callbacks.close(other.id, "sara")
+    await expect(callbacks.locator(f'[data-callback="{other.id}"]')).to_have_count(0)
+    await expect(callbacks).to_contain_text("Nessuna richiamata da fare.")
+    async with engine.sessions() as session:
+        closed = [await get_callback(session, task.id) for task in (missed, other)]
+    assert [(task.status, task.assigned_to) for task in closed if task] == [
+        ("closed", "anna"), ("closed", "sara")]
     await context.close()

@@ -1,5 +1,6 @@
 """The callback list on the operator console and in the JSON API: tasks soonest due first with
-their messages (player, transcript) and tickets; "call back" from the operator's seat."""
+their messages (player, transcript) and tickets; "call back" from the operator's seat, "close"
+by hand; every console told when a task changes, and the list served alone to swap in."""
 
 from __future__ import annotations
 
@@ -15,10 +16,21 @@ from centralino.bus import EventBus
 from centralino.db import create_engine, session_factory, upgrade_database
 from config.settings import CallbackSettings
 from cti.callback_service import CallbackRequest, CallbackService
+from cti.callback_store import get_callback
 from cti.callbacks import Callback, CallbackReason
 from recordings.models import Recording
 
-from .cti_site import HTML, T0, FakeAcd, Sessions, Site, add_call, csrf, make_site
+from .cti_site import (
+    HTML,
+    T0,
+    FakeAcd,
+    Sessions,
+    Site,
+    WebSocketSession,
+    add_call,
+    csrf,
+    make_site,
+)
 from .test_callbacks import FakeDialer, Hours
 
 CALLER = "+393331234567"
@@ -150,6 +162,82 @@ async def test_the_api_calls_back_once_and_refuses_a_task_already_being_called(
 async def test_the_api_is_for_signed_in_operators(web: CallbackSite) -> None:
     async with web.site.client() as anonymous:
         assert (await anonymous.get("/api/callbacks")).status_code == 401
+
+
+async def stored(web: CallbackSite, task: Callback) -> Callback:
+    async with web.site.sessions() as session:
+        found = await get_callback(session, task.id)
+    assert found is not None
+    return found
+
+
+async def test_an_operator_closes_a_task_by_hand_from_the_console(web: CallbackSite) -> None:
+    task = await voicemail_task(web)
+    async with web.site.signed_in("alice") as alice:
+        page = (await alice.get("/console", headers=HTML)).text
+        assert f'action="/console/callbacks/{task.id}/close"' in page
+        response = await alice.post(f"/console/callbacks/{task.id}/close",
+                                    data={"csrf_token": csrf(page)})
+        after = (await alice.get("/console", headers=HTML)).text
+    assert response.status_code == 303
+    assert f"Richiamata di {CALLER} chiusa." in after
+    assert "Nessuna richiamata da fare." in after
+    closed = await stored(web, task)
+    assert (closed.status, closed.assigned_to) == ("closed", "alice")
+    assert web.dialer.calls == []
+
+
+async def test_closing_needs_the_csrf_token(web: CallbackSite) -> None:
+    task = await voicemail_task(web)
+    async with web.site.signed_in("alice") as alice:
+        assert (await alice.post(f"/console/callbacks/{task.id}/close")).status_code == 403
+    assert (await stored(web, task)).status == "open"
+
+
+async def test_the_api_closes_an_open_task_and_not_one_being_called(web: CallbackSite) -> None:
+    task = await voicemail_task(web)
+    other = await web.service.request(CallbackRequest("+393339999999", CallbackReason.MISSED,
+                                                      "missed.1"))
+    assert other is not None
+    web.site.acd.place("seat1", "bob", SeatState.READY)
+    await web.service.call_back(other.id, "bob")
+    async with web.site.signed_in("alice") as alice:
+        token = {"X-CSRF-Token": csrf((await alice.get("/console", headers=HTML)).text)}
+        first = await alice.post(f"/api/callbacks/{task.id}/close", headers=token)
+        again = await alice.post(f"/api/callbacks/{task.id}/close", headers=token)
+        being_called = await alice.post(f"/api/callbacks/{other.id}/close", headers=token)
+    assert (first.status_code, first.json()["status"]) == (200, "closed")
+    assert first.json()["assigned_to"] == "alice"
+    assert again.status_code == 409 and being_called.status_code == 409
+    assert (await stored(web, other)).status == "in_progress", "bob's call goes on"
+
+
+async def test_every_console_is_told_when_a_task_changes(web: CallbackSite) -> None:
+    async with web.site.signed_in("alice") as alice, web.site.signed_in("bob") as bob, \
+            WebSocketSession(web.site.app, alice.cookies) as alice_console, \
+            WebSocketSession(web.site.app, bob.cookies) as bob_console:
+        task = await voicemail_task(web)
+        for console in (alice_console, bob_console):
+            assert await console.receive_json() == {"type": "callbacks", "callback": task.id,
+                                                    "status": "open"}
+        await web.service.close(task.id, "bob")
+        for console in (alice_console, bob_console):
+            assert await console.receive_json() == {"type": "callbacks", "callback": task.id,
+                                                    "status": "closed"}
+
+
+async def test_the_list_alone_is_served_for_the_page_to_swap_in(web: CallbackSite) -> None:
+    task = await voicemail_task(web)
+    async with web.site.signed_in("alice") as alice:
+        response = await alice.get("/console/callbacks")
+        async with web.site.client() as anonymous:
+            refused = await anonymous.get("/console/callbacks")
+    fragment = response.text
+    assert response.status_code == 200 and response.headers["cache-control"] == "no-store"
+    assert fragment.lstrip().startswith('<section class="panel" id="callbacks"')
+    assert CALLER in fragment and f'action="/console/callbacks/{task.id}/call"' in fragment
+    assert 'name="csrf_token"' in fragment, "its forms work once swapped in"
+    assert refused.status_code in (303, 401)
 
 
 async def _headers(site: Site) -> httpx.Headers:
