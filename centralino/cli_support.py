@@ -14,7 +14,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from centralino.db import DatabaseUnavailable, create_engine, session_factory, upgrade_database
 from config.loader import ConfigError, ConfigProblem, load_settings
@@ -32,15 +32,21 @@ T = TypeVar("T")
 
 
 @asynccontextmanager
-async def database_session(url: str) -> AsyncIterator[AsyncSession]:
-    """A session on ``url`` for one command, the schema upgraded first."""
+async def database_sessions(url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on ``url`` for one command, the schema upgraded first."""
     await upgrade_database(url)
     engine = create_engine(url)
     try:
-        async with session_factory(engine)() as session:
-            yield session
+        yield session_factory(engine)
     finally:
         await engine.dispose()
+
+
+@asynccontextmanager
+async def database_session(url: str) -> AsyncIterator[AsyncSession]:
+    """A session on ``url`` for one command, the schema upgraded first."""
+    async with database_sessions(url) as sessions, sessions() as session:
+        yield session
 
 
 def run_on_database(work: Coroutine[Any, Any, T]) -> T:

@@ -1,22 +1,33 @@
-"""``centralino voicemails list``: the messages callers left, newest first."""
+"""``centralino voicemails list``: the messages callers left, newest first;
+``centralino voicemails transcribe``: transcripts for the messages that have none."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import column, select, table
 
+from centralino.bus import EventBus
 from centralino.cli_support import (
     ConfigOption,
     JsonOption,
     database_session,
+    database_sessions,
+    err_console,
+    fail,
     print_rows,
     run_on_database,
     settings_or_exit,
 )
+from centralino.logs import configure_logging
+from config.settings import Settings
 from recordings.models import Recording, RecordingKind
+from recordings.transcription import Transcriber
+from recordings.transcription_service import VoicemailTranscription, untranscribed_voicemails
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -68,3 +79,49 @@ def _row(recording: Recording, tracking_code: str | None, folder: Path) -> dict[
         "size_bytes": recording.size_bytes, "checksum": recording.sha256,
         "transcript": transcript.get("text"), "linkedid": recording.call_linkedid,
     }
+
+
+@app.command("transcribe")
+def transcribe_command(
+    config: ConfigOption = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1,
+                                       help="At most this many messages, oldest first.")] = 1000,
+    as_json: JsonOption = False,
+) -> None:
+    """Transcribe the messages that have no transcript yet (stored while transcription was off,
+    or whose transcription failed), oldest first. Exit code 1 if any failed (see the log)."""
+    settings = settings_or_exit(config)
+    if settings.transcription.model_path is None:
+        raise fail("transcription is off: set transcription.model_path to a vosk model "
+                   "directory first", code=2)
+    configure_logging(settings.logging)  # each message's result to stderr, as the engine logs it
+    done = run_on_database(_transcribe(settings, limit))
+    if as_json:
+        typer.echo(json.dumps(done))
+    else:
+        err_console.print(f"{len(done['transcribed'])} transcribed, {len(done['failed'])} "
+                          f"failed, of {len(done['transcribed']) + len(done['failed'])} "
+                          "messages without a transcript.")
+    if done["failed"]:
+        raise typer.Exit(1)
+
+
+async def _transcribe(settings: Settings, limit: int) -> dict[str, list[int]]:
+    transcriber = Transcriber(settings.transcription)
+    done: dict[str, list[int]] = {"transcribed": [], "failed": []}
+    try:
+        async with database_sessions(settings.database_url) as sessions:
+            async with sessions() as session:
+                waiting = await untranscribed_voicemails(session, limit)
+            service = VoicemailTranscription(transcriber, sessions, settings.recordings.dir,
+                                             EventBus())  # its own bus: nothing is published
+            with Progress(TextColumn("transcribing"), BarColumn(), MofNCompleteColumn(),
+                          TimeElapsedColumn(), console=err_console, transient=True) as progress:
+                task = progress.add_task("messages", total=len(waiting))
+                for recording_id in waiting:
+                    transcript = await service.transcribe(recording_id)
+                    done["transcribed" if transcript is not None else "failed"].append(recording_id)
+                    progress.advance(task)
+    finally:
+        await transcriber.close()
+    return done

@@ -64,7 +64,7 @@ class Recording(Base):
     size_bytes: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     # {"text": ..., "words": [{"word", "conf", "start", "end"}, ...], "model": ...} when done.
-    transcript: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    transcript: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ingested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # files deleted (retention)

@@ -10,16 +10,12 @@ from centralino.cli_support import (
     ConfigOption,
     JsonOption,
     database_session,
+    database_sessions,
     print_rows,
     run_on_database,
     settings_or_exit,
 )
-from centralino.db import (
-    create_engine,
-    session_factory,
-    upgrade_database,
-    utcnow,
-)
+from centralino.db import utcnow
 from centralino.logs import configure_logging
 from config.settings import Settings
 from recordings.access import access_log
@@ -52,13 +48,9 @@ def purge_command(
 
 
 async def _purge(settings: Settings, dry_run: bool) -> list[PurgedRecording]:
-    await upgrade_database(settings.database_url)
-    engine = create_engine(settings.database_url)
-    try:
-        return await purge_expired(session_factory(engine), settings.recordings.dir,
+    async with database_sessions(settings.database_url) as sessions:
+        return await purge_expired(sessions, settings.recordings.dir,
                                    settings.recordings.retention_days, utcnow(), dry_run=dry_run)
-    finally:
-        await engine.dispose()
 
 
 def _purged_row(purged: PurgedRecording) -> dict[str, Any]:

@@ -1,5 +1,7 @@
 """A stored voicemail message gets its transcript: on ``VoicemailStored``, in a task of its own,
-so neither ingestion nor the bus waits for vosk."""
+so neither ingestion nor the bus waits for vosk; or later, for messages stored while
+transcription was off or that failed (:func:`untranscribed_voicemails`, the CLI's
+``voicemails transcribe``)."""
 
 from __future__ import annotations
 
@@ -7,16 +9,26 @@ import asyncio
 from pathlib import Path
 
 import structlog
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from centralino import events
 from centralino.bus import EventBus
-from recordings.models import Recording
+from recordings.models import Recording, RecordingKind
 from recordings.retention import UnsafeRecordingPath, recording_file
 from recordings.transcription import Transcriber, Transcript, TranscriptionError
 
 log = structlog.get_logger(__name__)
+
+
+async def untranscribed_voicemails(session: AsyncSession, limit: int) -> list[int]:
+    """Ids of up to ``limit`` voicemail messages with no transcript whose files are kept,
+    oldest first."""
+    return list((await session.scalars(
+        select(Recording.id)
+        .where(Recording.kind == RecordingKind.VOICEMAIL.value,
+               Recording.transcript.is_(None), Recording.purged_at.is_(None))
+        .order_by(Recording.recorded_at, Recording.id).limit(limit))).all())
 
 
 class VoicemailTranscription:

