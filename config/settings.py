@@ -104,6 +104,9 @@ class AcdSettings(_Strict):
     strategy: QueueStrategy = "leastrecent"
     ring_timeout: int = Field(default=15, ge=1)        # seconds a seat rings before the next try
     wrapup_seconds: int = Field(default=10, ge=0)      # after a call, before the seat rings again
+    # A waiting caller's pause between tries of the seats when none took the call (all busy,
+    # none answered): a seat freed meanwhile waits at most this long for the next caller.
+    retry_seconds: int = Field(default=1, ge=1)
     max_wait_seconds: int = Field(default=300, ge=1)   # then the caller leaves (overflow)
     announce_frequency: int = Field(default=30, ge=0)  # position and hold time; 0: never
     pause_reasons: list[PauseReason] = Field(

@@ -23,7 +23,7 @@ def test_the_default_queue_rings_the_seat_idle_longest_with_the_documented_timin
     assert options(section(queues, "general"))["persistentmembers"] == "yes"
     operators = options(section(queues, "operators"))
     assert operators == {
-        "strategy": "leastrecent", "timeout": "15", "retry": "5", "wrapuptime": "10",
+        "strategy": "leastrecent", "timeout": "15", "retry": "1", "wrapuptime": "10",
         "ringinuse": "no", "autopause": "no", "musicclass": "default",
         "announce-position": "yes", "announce-holdtime": "yes", "announce-frequency": "30",
         "periodic-announce-frequency": "0",
@@ -50,13 +50,13 @@ def test_custom_acd_settings_change_the_queue_and_the_dialplan() -> None:
     files = render(Settings.model_validate({
         "version": 1, "asterisk": {"ari": {"app": "myapp"}},
         "acd": {"queue": "helpline", "strategy": "ringall", "ring_timeout": 20,
-                "wrapup_seconds": 0, "max_wait_seconds": 90, "announce_frequency": 0,
-                "music_class": "calm"}}))
+                "wrapup_seconds": 0, "retry_seconds": 3, "max_wait_seconds": 90,
+                "announce_frequency": 0, "music_class": "calm"}}))
     assert "[operators]" not in files["queues.conf"]
     helpline = options(section(files["queues.conf"], "helpline"))
-    assert (helpline["strategy"], helpline["timeout"], helpline["wrapuptime"],
+    assert (helpline["strategy"], helpline["timeout"], helpline["wrapuptime"], helpline["retry"],
             helpline["announce-frequency"], helpline["musicclass"]) == (
-        "ringall", "20", "0", "0", "calm")
+        "ringall", "20", "0", "3", "0", "calm")
     acd_queue = section(files["extensions.conf"], "acd-queue")
     assert '?helpline:${CENTRALINO_QUEUE})},,,,90)' in acd_queue
     assert "Stasis(myapp,overflow," in acd_queue
