@@ -129,7 +129,8 @@ def scenario_xml(steps: list[Step], end: Literal["wait_for_bye", "hang_up"], wor
     """A sipp UAC scenario: call, then ``steps``, then wait for the BYE or send one.
 
     Keys (RFC 4733 events) and speech are pcap files written to ``workdir``, one RTP stream
-    per call.
+    per call. Each plays to its end before the next step, except the last one before waiting
+    for the BYE: the IVR may hang up while it plays (a message ended by the caller's silence).
     """
     body = [_INVITE.format(headers=_HEADERS.format(to_tag="", cseq="1 INVITE"),
                            ack_headers=_HEADERS.format(to_tag="[peer_tag_param]",
@@ -142,8 +143,9 @@ def scenario_xml(steps: list[Step], end: Literal["wait_for_bye", "hang_up"], wor
         pcap = workdir / f"rtp-{number}.pcap"
         seconds = (stream.write_speech(pcap, step.ulaw) if isinstance(step, Speak)
                    else stream.write(pcap, step.keys))
-        body.append(f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>\n'
-                    f'  <pause milliseconds="{int(seconds * 1000) + KEY_GAP_MS}"/>\n')
+        body.append(f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>\n')
+        if number < len(steps) - 1 or end != WAIT_FOR_BYE:  # else the BYE may cut it short
+            body.append(f'  <pause milliseconds="{int(seconds * 1000) + KEY_GAP_MS}"/>\n')
     if end == WAIT_FOR_BYE:
         body.append(_WAIT_FOR_BYE.format(timeout_ms=bye_timeout_ms))
     else:

@@ -37,6 +37,7 @@ MESSAGE = spoken("Good evening, this is Mario Rossi. The road to the village is 
 MESSAGE_IT = spoken("Buonasera, sono Mario Rossi. La strada per il paese è allagata. "
                     "Mi richiami, per favore.", "it")
 TOO_SHORT = spoken("Hi.")  # shorter than the menu's two seconds
+SILENCE = b"\xff" * 8000 * 8  # mu-law silence: longer than the message's limit (5 s, the default)
 
 
 @pytest.fixture(autouse=True)
@@ -116,6 +117,24 @@ async def test_a_message_ended_with_the_pound_key_is_kept_and_the_caller_hears_g
 
     await assert_kept(engine, settings, "3337770005", "closed", MESSAGE)
     assert "sound:vm-goodbye" in asterisk.media_played()
+
+
+async def test_a_message_ended_by_the_callers_silence_is_kept_and_the_caller_hears_goodbye(
+        engine: EngineRunner, settings: Settings) -> None:
+    engine.clock.now = EVENING
+
+    asterisk = await call(settings, "3337770008", [Pause(2500), Speak(MESSAGE + SILENCE)],
+                          end=WAIT_FOR_BYE)
+
+    ticket = await ticket_of_call_from(engine, "3337770008")
+    message = await the_message_of(engine, ticket.call_linkedid or "")
+    [finished] = asterisk.events_of("RecordingFinished")
+    assert finished["recording"]["name"] == message.asterisk_name
+    # Ended by the silence: before the caller's audio ran out, and well before max_seconds.
+    assert message.duration_seconds < seconds_of(MESSAGE + SILENCE) - 1
+    assert message.duration_seconds > seconds_of(MESSAGE) - DURATION_TOLERANCE
+    assert "sound:vm-goodbye" in asterisk.media_played()
+    assert message.asterisk_name not in await held_by_asterisk(settings)
 
 
 async def test_a_message_shorter_than_the_minimum_is_not_kept_and_the_call_is_missed(
