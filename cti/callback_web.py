@@ -7,7 +7,7 @@ Audio is served by the recordings package at ``/recordings/{id}/audio``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Protocol
@@ -113,24 +113,24 @@ def callbacks_router(sessions: async_sessionmaker[AsyncSession],
     @router.post("/{callback_id}/call", status_code=202)
     async def call(callback_id: int, user: Operator) -> dict[str, Any]:
         """Ring the signed-in operator's seat, then the caller; the outcome comes later."""
-        try:
-            task = await calls.call_back(callback_id, user.name)
-        except CALL_REFUSED as exc:
-            status, text = refusal(exc)
-            raise HTTPException(status, detail=text) from None
-        return task.to_json()
+        return await _task_or_refusal(calls.call_back(callback_id, user.name))
 
     @router.post("/{callback_id}/close")
     async def close(callback_id: int, user: Operator) -> dict[str, Any]:
         """Close an open task that needs no call (the caller was reached another way)."""
-        try:
-            task = await calls.close(callback_id, user.name)
-        except CallbackUnavailable as exc:
-            status, text = refusal(exc)
-            raise HTTPException(status, detail=text) from None
-        return task.to_json()
+        return await _task_or_refusal(calls.close(callback_id, user.name))
 
     return router
+
+
+async def _task_or_refusal(action: Awaitable[Callback]) -> dict[str, Any]:
+    """The task ``action`` gives, as JSON; a refusal as its HTTP status and explanation."""
+    try:
+        task = await action
+    except CALL_REFUSED as exc:
+        status, text = refusal(exc)
+        raise HTTPException(status, detail=text) from None
+    return task.to_json()
 
 
 def _transcript_text(transcript: dict[str, Any] | None) -> str | None:

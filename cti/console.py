@@ -39,8 +39,8 @@ from centralino.ami import AmiError
 from centralino.auth.models import Role, User
 from centralino.auth.web import _session_user, current_user
 from config.menu import MenuFile
-from cti.callback_store import CallbackUnavailable
 from cti.callback_web import CALL_REFUSED, CallbackCalls, CallbackCard, callback_cards, refusal
+from cti.callbacks import Callback
 from cti.classifications import classification_codes
 from cti.console_feed import ConsoleFeed
 from cti.lookup import search, ticket_with_contact, tickets_of
@@ -207,19 +207,26 @@ def console_router(sessions: async_sessionmaker[AsyncSession], pops: ScreenPopSe
         return await seat_action(request, user, lambda: operators.logout(user.name),
                                  "Fuori servizio")
 
-    @router.post("/console/callbacks/{callback_id}/call")
-    async def call_back(request: Request, callback_id: int, user: Operator) -> Response:
-        """Ring the user's seat, then the task's caller."""
+    async def callback_action(request: Request,
+                              action: Callable[[CallbackCalls], Awaitable[Callback]],
+                              done: Callable[[Callback], str]) -> Response:
         if callbacks is None:
             raise HTTPException(404, detail="callbacks are not available here")
         try:
-            task = await callbacks.call_back(callback_id, user.name)
+            task = await action(callbacks)
         except CALL_REFUSED as exc:
             _flash(request, refusal(exc)[1], error=True)
         else:
-            _flash(request, f"Richiamata di {task.caller}: risponde la tua postazione, poi "
-                            "squilla il chiamante.")
+            _flash(request, done(task))
         return RedirectResponse("/console", status_code=303)
+
+    @router.post("/console/callbacks/{callback_id}/call")
+    async def call_back(request: Request, callback_id: int, user: Operator) -> Response:
+        """Ring the user's seat, then the task's caller."""
+        return await callback_action(
+            request, lambda calls: calls.call_back(callback_id, user.name),
+            lambda task: f"Richiamata di {task.caller}: risponde la tua postazione, poi "
+                         "squilla il chiamante.")
 
     @router.get("/console/callbacks", response_class=HTMLResponse)
     async def callback_list(request: Request, user: Operator) -> Response:
@@ -236,15 +243,8 @@ def console_router(sessions: async_sessionmaker[AsyncSession], pops: ScreenPopSe
     @router.post("/console/callbacks/{callback_id}/close")
     async def close_callback(request: Request, callback_id: int, user: Operator) -> Response:
         """Close an open task that needs no call (the caller was reached another way)."""
-        if callbacks is None:
-            raise HTTPException(404, detail="callbacks are not available here")
-        try:
-            task = await callbacks.close(callback_id, user.name)
-        except CallbackUnavailable as exc:
-            _flash(request, refusal(exc)[1], error=True)
-        else:
-            _flash(request, f"Richiamata di {task.caller} chiusa.")
-        return RedirectResponse("/console", status_code=303)
+        return await callback_action(request, lambda calls: calls.close(callback_id, user.name),
+                                     lambda task: f"Richiamata di {task.caller} chiusa.")
 
     @router.websocket("/ws/console")
     async def console_socket(websocket: WebSocket) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import errno
 import os
-import wave
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,18 +33,11 @@ from recordings.models import Recording, RecordingKind, VoicemailSituation
 from recordings.naming import voicemail_name
 from recordings.store import sha256_of
 
+from .test_recordings_store import wav_bytes
+
 LINKEDID = "1764612000.42"
 NAME = voicemail_name(VoicemailSituation.BUSY, LINKEDID)
 NOT_FOUND = {"message": "Recording not found"}
-
-
-def message_wav(path: Path, seconds: float = 2.0, rate: int = 8000) -> bytes:
-    with wave.open(str(path), "wb") as audio:
-        audio.setnchannels(1)
-        audio.setsampwidth(2)
-        audio.setframerate(rate)
-        audio.writeframes(b"\x10\x00" * int(seconds * rate))
-    return path.read_bytes()
 
 
 @dataclass
@@ -100,7 +92,7 @@ class StoredRecordings:
 @pytest_asyncio.fixture
 async def asterisk(tmp_path: Path) -> AsyncIterator[tuple[StoredRecordings, AriClient]]:
     """Asterisk holding one finished message, and a started ARI client talking to it."""
-    stored = StoredRecordings({NAME: message_wav(tmp_path / "asterisk.wav")})
+    stored = StoredRecordings({NAME: wav_bytes(tmp_path / "asterisk.wav", 2.0)})
     runner = web.AppRunner(stored.app())
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
