@@ -1,7 +1,10 @@
-"""``centralino recordings purge [--dry-run]`` and ``centralino recordings access-log``."""
+"""``centralino recordings purge [--dry-run]``, ``centralino recordings access-log`` and
+``centralino recordings quarantine``."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -19,6 +22,8 @@ from centralino.db import utcnow
 from centralino.logs import configure_logging
 from config.settings import Settings
 from recordings.access import access_log
+from recordings.ingest import QUARANTINE_DIR
+from recordings.naming import parse_name
 from recordings.retention import PurgedRecording, purge_expired
 
 app = typer.Typer(no_args_is_help=True)
@@ -31,6 +36,7 @@ def _group() -> None:
 
 PURGE_COLUMNS = ("id", "kind", "name", "recorded_at", "files")
 ACCESS_COLUMNS = ("at", "actor", "action", "recording_id", "client_address")
+QUARANTINE_COLUMNS = ("name", "kind", "linkedid", "size_bytes", "quarantined_at", "path")
 
 
 @app.command("purge")
@@ -77,3 +83,26 @@ async def _access_rows(url: str, recording: int | None, limit: int) -> list[dict
         return [{"at": row.at, "actor": row.actor, "action": row.action,
                  "recording_id": row.recording_id, "client_address": row.client_address}
                 for row in await access_log(session, recording, limit)]
+
+
+@app.command("quarantine")
+def quarantine_command(config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """Damaged recordings kept aside (not a readable WAV; no row), newest first: look at them,
+    then delete them (retention does not)."""
+    settings = settings_or_exit(config)
+    print_rows(quarantined(settings.recordings.dir), QUARANTINE_COLUMNS, as_json,
+               title="Quarantined recordings")
+
+
+def quarantined(recordings_dir: Path) -> list[dict[str, Any]]:
+    """The files in the quarantine folder, with what their names say."""
+    files = [(path, path.stat()) for path in (recordings_dir / QUARANTINE_DIR).glob("*.wav")]
+    rows = []
+    for path, stat in sorted(files, key=lambda item: item[1].st_mtime, reverse=True):
+        parsed = parse_name(path.stem)
+        rows.append({"name": path.stem, "kind": parsed.kind.value if parsed else None,
+                     "linkedid": parsed.linkedid if parsed else None,
+                     "size_bytes": stat.st_size,
+                     "quarantined_at": datetime.fromtimestamp(stat.st_mtime, UTC),
+                     "path": str(path)})
+    return rows

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
 import pytest
 import pytest_asyncio
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from centralino.db import create_engine, session_factory, upgrade_database
@@ -57,3 +59,14 @@ async def db_session_factory(database_url: str) -> AsyncIterator[async_sessionma
         yield session_factory(engine)
     finally:
         await engine.dispose()
+
+
+@pytest.fixture
+def logging_restored() -> Iterator[None]:
+    """For commands that configure logging as the engine does: undone for the other tests."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    structlog.reset_defaults()
+    root.handlers[:] = handlers
+    root.setLevel(level)

@@ -1,15 +1,14 @@
-"""``centralino recordings purge [--dry-run]`` and ``centralino recordings access-log``."""
+"""``centralino recordings purge [--dry-run]``, ``access-log`` and ``quarantine``."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-import logging
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import structlog
+from typer.testing import CliRunner
 
 from centralino.db import utcnow
 from recordings.models import RecordingAccess, RecordingKind
@@ -18,16 +17,7 @@ from recordings.retention_cli import app
 from .test_records_cli import run_cli
 from .test_retention import Sessions, add_recording, purged_at
 
-
-@pytest.fixture(autouse=True)
-def _logging_restored() -> Iterator[None]:
-    """``purge`` configures logging as the engine does: undo it for the other tests."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    structlog.reset_defaults()
-    root.handlers[:] = handlers
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("logging_restored")  # purge configures logging
 
 
 @pytest.fixture
@@ -77,3 +67,21 @@ async def test_the_access_log_lists_who_opened_what_newest_first(
             for r in json.loads(result.stdout)] == [
         ("sara", "download", recording.id, "10.0.0.8"),
         ("alice", "play", recording.id, "10.0.0.7")]
+
+
+async def test_the_quarantine_lists_damaged_recordings_with_what_their_names_say(
+        recordings_dir: Path) -> None:
+    folder = recordings_dir / "quarantine"
+    folder.mkdir()
+    (folder / "voicemail-busy-1764612000-42.wav").write_bytes(b"RIFF....")
+    (folder / "notes.txt").write_text("not a recording", encoding="utf-8")
+
+    result = await asyncio.to_thread(CliRunner().invoke, app, ["quarantine", "--json"],
+                                     env={"CENTRALINO_CONFIG": ""})
+
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(result.stdout)
+    assert {k: row[k] for k in ("name", "kind", "linkedid", "size_bytes")} == {
+        "name": "voicemail-busy-1764612000-42", "kind": "voicemail",
+        "linkedid": "1764612000.42", "size_bytes": 8}
+    assert row["path"] == "var/recordings/quarantine/voicemail-busy-1764612000-42.wav"

@@ -269,6 +269,7 @@ async def test_the_backfill_command_refuses_while_transcription_is_off(database_
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("logging_restored")  # the command configures logging
 async def test_the_backfill_command_transcribes_messages_left_without_a_transcript(
         db_session_factory: Sessions, database_url: str, tmp_path: Path) -> None:
     folder = tmp_path / "recordings"
