@@ -61,8 +61,13 @@ _KEEP_CSEQ = """
     </action>
   """
 
+# While it rings, the caller may give up (the queue CANCELs): a ringing phone answers that
+# with 200 and 487, as a real one does; an INVITE left without a final answer would keep the
+# seat busy in Asterisk for the 32 s of its transaction timeout.
 _ANSWER = """\
-  <pause milliseconds="{answer_after_ms}"/>
+  <recv request="CANCEL" timeout="{answer_after_ms}" ontimeout="answer"/>
+{cancelled}
+  <label id="answer"/>
   <send retrans="500">
     <![CDATA[
       SIP/2.0 200 OK
@@ -97,10 +102,10 @@ _ANSWER = """\
       Content-Length: 0
     ]]>
   </send>
+  <label id="done"/>
 """
 
-_NO_ANSWER = """\
-  <recv request="CANCEL"/>
+_CANCELLED = """\
   <send>
     <![CDATA[
       SIP/2.0 200 OK
@@ -123,8 +128,10 @@ _NO_ANSWER = """\
       Content-Length: 0
     ]]>
   </send>
-  <recv request="ACK"/>
+  <recv request="ACK"{next}/>
 """
+
+_NO_ANSWER = '  <recv request="CANCEL"/>\n' + _CANCELLED.format(next="")
 
 
 def register_xml(seat: str, expires: int) -> str:
@@ -143,11 +150,13 @@ def register_xml(seat: str, expires: int) -> str:
 
 def phone_xml(seat: str, answer: bool, answer_after_ms: int = 300) -> str:
     """A UAS scenario for each INVITE: ring, then answer and wait for the BYE, or never answer."""
+    # the 487 answers the INVITE, after a CANCEL: keep the INVITE's CSeq
+    body = _RINGING.format(seat=seat, keep_cseq=_KEEP_CSEQ)
     if answer:
-        body = _RINGING.format(seat=seat, keep_cseq="")
-        body += _ANSWER.format(seat=seat, answer_after_ms=answer_after_ms)
-    else:  # the 487 answers the INVITE, after the CANCEL: keep the INVITE's CSeq
-        body = _RINGING.format(seat=seat, keep_cseq=_KEEP_CSEQ) + _NO_ANSWER
+        body += _ANSWER.format(seat=seat, answer_after_ms=answer_after_ms,
+                               cancelled=_CANCELLED.format(next=' next="done"'))
+    else:
+        body += _NO_ANSWER
     return _HEADER + '<scenario name="seat phone">\n' + body + "</scenario>\n"
 
 
