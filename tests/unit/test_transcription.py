@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from pydub import AudioSegment
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from typer.testing import CliRunner, Result
 
 from centralino import events
 from centralino.bus import EventBus
@@ -28,6 +27,8 @@ from recordings.cli import app as voicemails_app
 from recordings.models import Recording, RecordingKind, VoicemailSituation
 from recordings.transcription import Transcriber, TranscriptionError
 from recordings.transcription_service import VoicemailTranscription
+
+from .test_records_cli import run_cli
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -255,15 +256,8 @@ async def test_with_transcription_off_stored_voicemails_are_left_alone(
     assert await stored_transcript(db_session_factory, recording_id) is None
 
 
-async def transcribe_cli(settings: Path | None, url: str) -> Result:
-    """``centralino voicemails transcribe --json``, in a thread (it runs its own loop)."""
-    args = ["transcribe", "--json"] + (["--config", str(settings)] if settings else [])
-    return await asyncio.to_thread(CliRunner().invoke, voicemails_app, args,
-                                   env={"CENTRALINO_DATABASE_URL": url, "CENTRALINO_CONFIG": ""})
-
-
 async def test_the_backfill_command_refuses_while_transcription_is_off(database_url: str) -> None:
-    result = await transcribe_cli(None, database_url)
+    result = await run_cli(voicemails_app, "transcribe", "--json", url=database_url)
     assert result.exit_code == 2
     assert "transcription is off: set transcription.model_path" in result.stderr
 
@@ -280,7 +274,8 @@ async def test_the_backfill_command_transcribes_messages_left_without_a_transcri
                                   name="vm-done", transcript={"text": "già fatto"})
     settings = write_settings(tmp_path, str(KOREAN_MODEL), f"recordings:\n  dir: {folder}\n")
 
-    result = await transcribe_cli(settings, database_url)
+    result = await run_cli(voicemails_app, "transcribe", "--json", "--config",
+                           str(settings), url=database_url)
 
     assert result.exit_code == 1, result.output  # one message could not be transcribed
     assert json.loads(result.stdout) == {"transcribed": [spoken], "failed": [gone]}
