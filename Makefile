@@ -14,6 +14,7 @@ run: setup
 	$(BIN)/centralino run --sandbox
 
 test: setup
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 lint: setup

@@ -15,9 +15,7 @@ from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any, Literal, cast
 
-
-class MalformedEvent(ValueError):
-    """An AMI message of a known type that does not have the expected fields."""
+from centralino.core.ami import MalformedEvent
 
 
 class DeviceState(IntEnum):

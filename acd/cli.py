@@ -18,9 +18,9 @@ import typer
 from acd.operators import InvalidRequest, OperatorDesk, Placement, Refused, check_request
 from acd.queue_status import read_snapshot
 from acd.state import AcdPicture
-from centralino.ami import AmiClient, AmiError
-from centralino.bus import EventBus
-from centralino.cli_support import ConfigOption, JsonOption, fail, print_rows, settings_or_exit
+from centralino.core.ami import AmiClient, AmiError
+from centralino.core.bus import EventBus
+from centralino.core.cli_support import ConfigOption, JsonOption, fail, print_rows, settings_or_exit
 from config.secrets import load_secrets
 from config.settings import Settings
 

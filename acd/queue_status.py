@@ -12,14 +12,14 @@ from typing import Any, Protocol
 
 import structlog
 
-from acd.ami_events import MalformedEvent, Member, QueueEntry, parse_event
-from centralino.ami import AmiError
+from acd.ami_events import Member, QueueEntry, parse_event
+from centralino.core.ami import AmiError, MalformedEvent
 
 log = structlog.get_logger(__name__)
 
 
 class AmiActions(Protocol):
-    """What the ACD needs of :class:`centralino.ami.AmiClient`."""
+    """What the ACD needs of :class:`centralino.core.ami.AmiClient`."""
 
     async def send_action(self, action: dict[str, Any], timeout: float | None = None,
                           as_list: bool | None = None) -> Any: ...

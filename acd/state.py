@@ -10,7 +10,7 @@ A seat's state comes from its queue member: not a member is ``logged_out``; a ri
 is ``ringing``; a busy one (or app_queue's ``InCall``) ``in_call``; then ``paused`` (with the
 reason), ``wrap_up`` until the wrap-up time after its last queue call has passed (app_queue
 sends no event then: a timer republishes the seat), else ``ready``. Changes go out on the bus
-as :class:`~centralino.events.SeatChanged`; callers as ``CallerQueued``/``CallerLeftQueue``;
+as :class:`~centralino.core.events.SeatChanged`; callers as ``CallerQueued``/``CallerLeftQueue``;
 ``AgentCalled``, ``QueueCallAnswered`` and ``QueueCallAbandoned`` as they happen.
 """
 
@@ -39,8 +39,8 @@ from acd.ami_events import (
     parse_event,
 )
 from acd.queue_status import QueueSnapshot
-from centralino import events
-from centralino.bus import EventBus
+from centralino.core import events
+from centralino.core.bus import EventBus
 from config.settings import AcdSettings
 
 log = structlog.get_logger(__name__)

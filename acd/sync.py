@@ -8,7 +8,7 @@ import structlog
 from acd.ami_events import FOLLOWED_EVENTS
 from acd.queue_status import read_snapshot
 from acd.state import AcdPicture
-from centralino.ami import AmiClient, AmiError
+from centralino.core.ami import AmiClient, AmiError
 
 log = structlog.get_logger(__name__)
 

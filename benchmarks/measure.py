@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 import httpx
 
-from centralino.sandbox import process as sandbox
+from centralino.core.sandbox import process as sandbox
 from config.settings import Settings
 
 _TICK = os.sysconf("SC_CLK_TCK")

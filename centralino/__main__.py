@@ -1,3 +1,3 @@
-from centralino.cli import main
+from centralino.app.cli import main
 
 main()

@@ -1,7 +1,7 @@
 """Office hours schema: the weekly opening times, national holidays and extra closures.
 
 Lives in the menu file (``hours:``), so a reload changes it together with the menus that route
-on it. The behaviour (is the center open now?) is :mod:`ivr.hours`.
+on it. The behaviour (is the center open now?) is :mod:`centralino.core.hours.rules`.
 """
 
 from __future__ import annotations

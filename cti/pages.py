@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 from fastapi.templating import Jinja2Templates
 
-from centralino.auth.web import page_templates
-from cti.tracking import format_for_display
+from centralino.core.auth.web import page_templates
+from cti.tickets.tracking import format_for_display
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -29,11 +29,11 @@ PAUSE_REASON_NAMES = {  # the usual acd.pause_reasons; others are shown as they 
     "lunch": "Pranzo", "meeting": "Riunione",
 }
 
-CALLBACK_REASON_NAMES = {  # why a callback task exists (cti.callbacks.CallbackReason)
+CALLBACK_REASON_NAMES = {  # why a callback task exists (cti.callbacks.models.CallbackReason)
     "voicemail": "Messaggio in segreteria", "abandoned": "Abbandonata in coda",
     "missed": "Chiamata persa",
 }
-CALLBACK_OUTCOME_NAMES = {  # how a callback attempt ended (cti.callbacks.CallbackOutcome)
+CALLBACK_OUTCOME_NAMES = {  # how a callback attempt ended (cti.callbacks.models.CallbackOutcome)
     "reached": "Raggiunto", "no_answer": "Non risponde", "busy": "Occupato",
     "wrong_number": "Numero errato", "seat_unavailable": "Postazione non risponde",
     "cancelled": "Annullata", "failed": "Non riuscita",

@@ -35,7 +35,7 @@ from config.menu import (
     Transfer,
     Voicemail,
 )
-from cti.models import TicketStatus as KnownTicketStatus
+from cti.tickets.models import TicketStatus as KnownTicketStatus
 from ivr.sounds import find_sound
 
 KeyPath = tuple[str, ...]

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from centralino.sandbox.process import paths
-from centralino.sandbox.render import instance_dir
+from centralino.core.sandbox.process import paths
+from centralino.core.sandbox.render import instance_dir
 from config.settings import Settings
 
 SANDBOX_SOUNDS = "usr/share/asterisk/sounds"

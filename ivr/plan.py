@@ -18,6 +18,7 @@ from typing import Any
 import structlog
 from pydantic import BaseModel
 
+from centralino.core.hours.rules import CenterState, OfficeHours
 from config.loader import ConfigError, load_yaml_model
 from config.menu import (
     FilePrompt,
@@ -29,7 +30,6 @@ from config.menu import (
     TtsPrompt,
 )
 from ivr.check import check_menu
-from ivr.hours import CenterState, OfficeHours
 from ivr.prompts import PromptStore
 
 log = structlog.get_logger(__name__)

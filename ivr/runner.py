@@ -1,6 +1,6 @@
 """The IVR interpreter: walks one call through a :class:`~ivr.plan.MenuPlan`.
 
-Straight-line code over :class:`~centralino.call_session.CallSession`: play a menu, read a key,
+Straight-line code over :class:`~centralino.core.call_session.CallSession`: play a menu, read a key,
 perform the option's action, go to the next node. The ticket's trace (keys, nodes, outcome,
 classification, language, contact) is written behind the caller's back, coalesced, so a slow
 database never delays the next prompt; it is flushed before the call leaves the engine.
@@ -15,9 +15,10 @@ from datetime import UTC, datetime
 
 import structlog
 
-from centralino import metrics
-from centralino.call_session import CallHungUp, CallSession, digit_sounds
-from centralino.group_commit import WRITE_BEHIND_SECONDS
+from centralino.core import metrics
+from centralino.core.call_session import CallHungUp, CallSession, digit_sounds
+from centralino.core.group_commit import WRITE_BEHIND_SECONDS
+from centralino.core.hours.rules import CenterState, CenterStatus
 from config.menu import Action as MenuAction
 from config.menu import (
     Announce,
@@ -36,10 +37,9 @@ from config.menu import (
     Transfer,
     Voicemail,
 )
-from cti.desk import TicketDesk
-from cti.models import IvrOutcome
-from cti.tickets import IvrTrace
-from ivr.hours import CenterState, CenterStatus
+from cti.tickets.desk import TicketDesk
+from cti.tickets.models import IvrOutcome
+from cti.tickets.store import IvrTrace
 from ivr.plan import SAY_TRACKING_CODE, MenuPlan, MenuPlans
 from recordings.capture import Message, MessageLimits, VoicemailRecorder
 from recordings.models import VoicemailSituation

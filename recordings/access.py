@@ -15,30 +15,20 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import column, or_, select, table
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from centralino.auth.models import Role, User
+from centralino.core.auth.models import Role, User
+from cti.tickets.store import is_assigned_to
 from recordings.models import Recording, RecordingAccess, RecordingAccessAction
 
 OwnershipCheck = Callable[[AsyncSession, str, Recording], Awaitable[bool]]
 PLAY_LOG_WINDOW = timedelta(minutes=5)
 
-# The tickets table seen from here as plain SQL: recordings do not reach into cti's models.
-_tickets = table("tickets", column("id"), column("call_linkedid"), column("assigned_to"))
-
-
 async def assigned_ticket(session: AsyncSession, operator: str, recording: Recording) -> bool:
     """Whether the recording's ticket (or the ticket of its call) is assigned to ``operator``."""
-    tickets = _tickets.c
-    belongs = [tickets.id == recording.ticket_id] if recording.ticket_id is not None else []
-    if recording.call_linkedid is not None:
-        belongs.append(tickets.call_linkedid == recording.call_linkedid)
-    if not belongs:
-        return False
-    found = await session.scalar(select(tickets.id).where(
-        or_(*belongs), tickets.assigned_to == operator).limit(1))
-    return found is not None
+    return await is_assigned_to(session, operator, ticket_id=recording.ticket_id,
+                                linkedid=recording.call_linkedid)
 
 
 OWNERSHIP_CHECKS: tuple[OwnershipCheck, ...] = (assigned_ticket,)

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from centralino.calls.service import get_call
-from cti.tickets import ticket_for_call
+from centralino.core.calls.service import get_call
+from cti.tickets.store import ticket_for_call
 
 
 @dataclass(frozen=True)

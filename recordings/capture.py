@@ -16,9 +16,9 @@ from enum import StrEnum
 
 import structlog
 
-from centralino import events
-from centralino.bus import EventBus
-from centralino.call_session import CallHungUp, CallSession
+from centralino.core import events
+from centralino.core.bus import EventBus
+from centralino.core.call_session import CallHungUp, CallSession
 from recordings.ingest import IngestFailed, RecordingIngester, RecordingMeta
 from recordings.models import RecordingKind, VoicemailSituation
 from recordings.naming import voicemail_name

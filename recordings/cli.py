@@ -9,10 +9,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import column, select, table
+from sqlalchemy import select
 
-from centralino.bus import EventBus
-from centralino.cli_support import (
+from centralino.core.bus import EventBus
+from centralino.core.cli_support import (
     ConfigOption,
     JsonOption,
     database_session,
@@ -23,8 +23,9 @@ from centralino.cli_support import (
     run_on_database,
     settings_or_exit,
 )
-from centralino.logs import configure_logging
+from centralino.core.logs import configure_logging
 from config.settings import Settings
+from cti.tickets.store import tracking_codes
 from recordings.models import Recording, RecordingKind
 from recordings.transcription import Transcriber
 from recordings.transcription_service import VoicemailTranscription, untranscribed_voicemails
@@ -41,10 +42,6 @@ COLUMNS = ("id", "tracking_code", "caller", "situation", "recorded_at", "duratio
            "web_path", "size_bytes", "checksum", "transcript", "linkedid")
 TABLE_COLUMNS = ("recorded_at", "caller", "situation", "duration", "tracking_code", "path")
 
-# The tickets table seen from here as plain SQL: recordings do not reach into cti's models.
-_tickets = table("tickets", column("id"), column("tracking_code"))
-
-
 @app.command("list")
 def list_command(
     config: ConfigOption = None,
@@ -59,13 +56,13 @@ def list_command(
 
 async def _rows(url: str, folder: Path, limit: int) -> list[dict[str, Any]]:
     async with database_session(url) as session:
-        result = await session.execute(
-            select(Recording, _tickets.c.tracking_code)
-            .outerjoin(_tickets, _tickets.c.id == Recording.ticket_id)
-            .where(Recording.kind == RecordingKind.VOICEMAIL.value)
+        recordings = list((await session.execute(
+            select(Recording).where(Recording.kind == RecordingKind.VOICEMAIL.value)
             .order_by(Recording.recorded_at.desc(), Recording.id.desc())
-            .limit(limit))
-        return [_row(recording, code, folder) for recording, code in result.all()]
+            .limit(limit))).scalars())
+        codes = await tracking_codes(session, [r.ticket_id for r in recordings if r.ticket_id])
+        return [_row(recording, codes.get(recording.ticket_id or 0), folder)
+                for recording in recordings]
 
 
 def _row(recording: Recording, tracking_code: str | None, folder: Path) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import structlog
 
-from centralino import metrics
+from centralino.core import metrics
 
 log = structlog.get_logger(__name__)
 

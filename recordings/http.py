@@ -23,9 +23,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from centralino.auth.models import Role, User
-from centralino.auth.web import current_user
-from centralino.db import utcnow
+from centralino.core.auth.models import Role, User
+from centralino.core.auth.web import current_user
+from centralino.core.db import utcnow
 from recordings.access import OWNERSHIP_CHECKS, OwnershipCheck, log_access, may_open
 from recordings.models import Recording, RecordingAccessAction
 from recordings.retention import UnsafeRecordingPath, recording_file

@@ -20,10 +20,10 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from centralino import events, metrics
-from centralino.ari import AriClient, AriError, AriRequestError
-from centralino.bus import EventBus
-from centralino.db import insert_unless_duplicate
+from centralino.core import events, metrics
+from centralino.core.ari import AriClient, AriError, AriRequestError
+from centralino.core.bus import EventBus
+from centralino.core.db import insert_unless_duplicate
 from config.settings import RecordingsSettings
 from recordings.call_facts import CallFacts, call_facts
 from recordings.convert import ConversionFailed, convert_for_web

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from centralino.db import Base, UTCDateTime, utcnow
+from centralino.core.db import Base, UTCDateTime, utcnow
 
 
 class RecordingKind(StrEnum):

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from centralino.cli_support import (
+from centralino.core.cli_support import (
     ConfigOption,
     JsonOption,
     database_session,
@@ -18,8 +18,8 @@ from centralino.cli_support import (
     run_on_database,
     settings_or_exit,
 )
-from centralino.db import utcnow
-from centralino.logs import configure_logging
+from centralino.core.db import utcnow
+from centralino.core.logs import configure_logging
 from config.settings import Settings
 from recordings.access import access_log
 from recordings.ingest import QUARANTINE_DIR

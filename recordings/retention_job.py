@@ -19,7 +19,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from centralino.db import create_engine, session_factory, sync_database_url, utcnow
+from centralino.core.db import create_engine, session_factory, sync_database_url, utcnow
 from config.settings import RetentionDays
 from recordings.retention import purge_expired
 

@@ -12,8 +12,8 @@ import structlog
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from centralino import events
-from centralino.bus import EventBus
+from centralino.core import events
+from centralino.core.bus import EventBus
 from recordings.models import Recording, RecordingKind
 from recordings.retention import UnsafeRecordingPath, recording_file
 from recordings.transcription import Transcriber, Transcript, TranscriptionError

@@ -13,7 +13,7 @@ import pytest_asyncio
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from centralino.db import create_engine, session_factory, upgrade_database
+from centralino.core.db import create_engine, session_factory, upgrade_database
 
 POSTGRES_HOST = "127.0.0.1:5432"
 POSTGRES_USERS = ("postgres", "root")
@@ -38,7 +38,7 @@ async def _postgres_admin() -> tuple[asyncpg.Connection, str]:
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """The URL of an empty database (no schema), SQLite in a temp file or a new PostgreSQL DB."""
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'centralino.db'}"
+        yield f"sqlite+aiosqlite:///{tmp_path / 'centralino.core.db'}"
         return
     admin, user = await _postgres_admin()
     name = f"centralino_test_{uuid.uuid4().hex[:12]}"

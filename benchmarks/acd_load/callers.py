@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from centralino.ami import AmiClient
+from centralino.core.ami import AmiClient
 
 
 def caller_number(prefix: str, index: int) -> str:

@@ -39,12 +39,12 @@ from acd.operators import OperatorDesk
 from benchmarks import measure
 from benchmarks.engine_process import Engine
 from benchmarks.entry import prepare_work_dir, run_benchmark
-from centralino.ami import AmiClient
-from centralino.auth.models import Role
-from centralino.auth.passwords import generate_password
-from centralino.auth.service import UserExists, add_user, set_password
-from centralino.db import create_engine, session_factory, upgrade_database
-from centralino.sandbox import process as sandbox
+from centralino.core.ami import AmiClient
+from centralino.core.auth.models import Role
+from centralino.core.auth.passwords import generate_password
+from centralino.core.auth.service import UserExists, add_user, set_password
+from centralino.core.db import create_engine, session_factory, upgrade_database
+from centralino.core.sandbox import process as sandbox
 from config.loader import load_settings
 from config.secrets import Secrets, load_secrets
 from config.settings import Settings

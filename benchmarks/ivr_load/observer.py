@@ -23,7 +23,7 @@ from datetime import datetime
 
 import aiohttp
 
-from centralino.ari import basic_auth_header
+from centralino.core.ari import basic_auth_header
 from config.settings import Settings
 
 APP = "bench-observer"

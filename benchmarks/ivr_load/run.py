@@ -34,7 +34,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from benchmarks import measure
 from benchmarks.engine_process import Engine, stop_process
 from benchmarks.entry import prepare_work_dir, run_benchmark
-from centralino.sandbox import process as sandbox
+from centralino.core.sandbox import process as sandbox
 from config.loader import load_settings
 from config.menu import GoToMenu, Menu, PlayAndHangup
 from config.secrets import load_secrets

@@ -17,7 +17,7 @@ import aiohttp
 from sqlalchemy import select
 
 from benchmarks.acd_load.consoles import sign_in
-from centralino.db import create_engine, session_factory
+from centralino.core.db import create_engine, session_factory
 from recordings.models import Recording, RecordingKind
 
 POLL_SECONDS = 0.1

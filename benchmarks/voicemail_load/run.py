@@ -37,7 +37,7 @@ from rich.console import Console
 from benchmarks import measure
 from benchmarks.engine_process import CENTRALINO, Engine
 from benchmarks.entry import prepare_work_dir, run_benchmark
-from centralino.sandbox import process as sandbox
+from centralino.core.sandbox import process as sandbox
 from config.loader import load_settings
 from config.secrets import load_secrets
 from config.settings import Settings

@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 from playwright.async_api import Page
 
-from centralino.auth.models import Role
-from centralino.auth.service import add_user
-from centralino.engine import Engine
+from centralino.app.engine import Engine
+from centralino.core.auth.models import Role
+from centralino.core.auth.service import add_user
 from config.loader import load_settings
 from config.secrets import load_secrets
 from config.settings import Settings

@@ -20,16 +20,16 @@ from typing import Any
 import pytest_asyncio
 from playwright.async_api import Browser, expect
 
-from centralino.calls.service import record_call_started
-from centralino.db import run_write
-from centralino.engine import Engine
-from cti.callback_service import CallbackRequest
-from cti.callback_store import get_callback
-from cti.callbacks import CallbackReason
-from cti.contacts import add_contact
-from cti.tickets import IvrTrace, get_ticket, open_ticket_for_call, save_ivr_trace
-from cti.tracking import format_for_display
-from cti.workflow import history
+from centralino.app.engine import Engine
+from centralino.core.calls.service import record_call_started
+from centralino.core.db import run_write
+from cti.callbacks.models import CallbackReason
+from cti.callbacks.service import CallbackRequest
+from cti.callbacks.store import get_callback
+from cti.tickets.contacts import add_contact
+from cti.tickets.store import IvrTrace, get_ticket, open_ticket_for_call, save_ivr_trace
+from cti.tickets.tracking import format_for_display
+from cti.tickets.workflow import history
 
 from ..integration.own_instance import secrets_from
 from .engine_site import BASE, RunningEngine, e2e_settings, sign_in

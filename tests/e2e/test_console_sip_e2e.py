@@ -14,11 +14,11 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, expect
 
-from centralino.sandbox import process as sandbox
+from centralino.core.sandbox import process as sandbox
 from config.secrets import Secrets, load_secrets
 from config.settings import Settings
-from cti.tickets import get_ticket
-from cti.tracking import format_for_display
+from cti.tickets.store import get_ticket
+from cti.tickets.tracking import format_for_display
 
 from ..integration.acd.sipp_seat import seat_phone
 from ..integration.conftest import OPEN_TIME, TEST_MENU

@@ -9,7 +9,7 @@ from typing import Any
 
 import aiohttp
 
-from centralino.ari import basic_auth_header
+from centralino.core.ari import basic_auth_header
 from config.secrets import load_secrets
 from config.settings import Settings
 

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from centralino.engine import Engine
-from centralino.sandbox import process as sandbox
+from centralino.app.engine import Engine
+from centralino.core.sandbox import process as sandbox
 from config.loader import load_settings
 from config.secrets import load_secrets
 from config.settings import Settings

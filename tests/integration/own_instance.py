@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from centralino.sandbox import process as sandbox
+from centralino.core.sandbox import process as sandbox
 from config.loader import load_settings
 from config.secrets import SECRETS_FILE_ENV, Secrets, load_secrets
 from config.settings import Settings

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from centralino.calls.models import Call
-from centralino.calls.service import list_calls
-from cti.callback_store import list_callbacks
-from cti.callbacks import Callback
-from cti.models import Ticket
-from cti.tickets import list_tickets
+from centralino.core.calls.models import Call
+from centralino.core.calls.service import list_calls
+from cti.callbacks.models import Callback
+from cti.callbacks.store import list_callbacks
+from cti.tickets.models import Ticket
+from cti.tickets.store import list_tickets
 
 from .conftest import EngineRunner, wait_until
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from sqlalchemy import make_url
 
-from centralino.db import SQLITE_BUSY_TIMEOUT_MS
+from centralino.core.db import SQLITE_BUSY_TIMEOUT_MS
 from config.settings import Settings
 
 from .ari_observer import observe_asterisk

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import httpx
 
-from centralino.calls.models import Call
-from centralino.calls.service import list_calls
-from centralino.db import create_engine, session_factory, upgrade_database
-from centralino.sandbox.process import SandboxStatus
+from centralino.core.calls.models import Call
+from centralino.core.calls.service import list_calls
+from centralino.core.db import create_engine, session_factory, upgrade_database
+from centralino.core.hours.service import set_override
+from centralino.core.sandbox.process import SandboxStatus
 from config.settings import Settings
-from cti.models import Ticket
-from cti.tickets import list_tickets
-from ivr.hours_service import set_override
+from cti.tickets.models import Ticket
+from cti.tickets.store import list_tickets
 
 from .ari_observer import observe_asterisk
 from .conftest import wait_until

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from centralino.sandbox import process as sandbox
+from centralino.core.sandbox import process as sandbox
 from config.settings import Settings
 
 from .conftest import EngineRunner, wait_until

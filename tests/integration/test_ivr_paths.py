@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from prometheus_client import REGISTRY
 
-from centralino.calls.service import record_call_started
-from centralino.db import run_write
+from centralino.core.calls.service import record_call_started
+from centralino.core.db import run_write
 from config.secrets import load_secrets
 from config.settings import Settings
-from cti.contacts import add_contact
-from cti.tickets import open_ticket_for_call
+from cti.tickets.contacts import add_contact
+from cti.tickets.store import open_ticket_for_call
 
 from .ari_observer import AriObserver, observe_asterisk
 from .conftest import OPEN_TIME, EngineRunner

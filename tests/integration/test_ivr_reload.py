@@ -14,6 +14,7 @@ import pytest
 
 from config.loader import load_settings
 from config.settings import Settings
+from ivr.plan import MenuPlans
 
 from .ari_observer import observe_asterisk
 from .conftest import TEST_MENU, EngineRunner, wait_until
@@ -80,7 +81,7 @@ async def test_a_call_in_progress_keeps_its_menu_and_new_calls_get_the_reloaded_
 async def test_a_menu_file_with_errors_is_refused_and_the_old_menu_stays(
         engine: EngineRunner, menu_copy: Path, reload_config: Path) -> None:
     good = menu_copy.read_text(encoding="utf-8")
-    in_force = engine.engine.menus.current
+    in_force = engine.engine.service(MenuPlans).current
     menu_copy.write_text(good.replace("target: seismic}", "target: seismc}"), encoding="utf-8")
     try:
         web = engine.settings.web
@@ -97,6 +98,6 @@ async def test_a_menu_file_with_errors_is_refused_and_the_old_menu_stays(
     call = await place_call(engine.settings, [Pause(500), Press("4")], WAIT_FOR_BYE,
                             caller="3336660003")
     assert call.succeeded, call.output
-    assert engine.engine.menus.current is in_force
+    assert engine.engine.service(MenuPlans).current is in_force
     expected = "hangup_in_menu" if HANGUP_OPTION in good else "info_message"
     assert (await ticket_of_call_from(engine, "3336660003")).ivr_outcome == expected

@@ -19,9 +19,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from centralino.ami import AmiClient, AmiConnectionLost, AmiUnavailable
-from centralino.sandbox import process
-from centralino.sandbox.errors import SandboxError
+from centralino.core.ami import AmiClient, AmiConnectionLost, AmiUnavailable
+from centralino.core.sandbox import process
+from centralino.core.sandbox.errors import SandboxError
 from config.loader import load_settings
 from config.secrets import SECRETS_FILE_ENV, load_secrets
 from config.settings import Settings

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from prometheus_client import REGISTRY
 
-from centralino.ari_events import KNOWN_TYPES
+from centralino.core.ari_events import KNOWN_TYPES
 from config.settings import Settings
-from cti.tracking import is_valid_tracking_code
+from cti.tickets.tracking import is_valid_tracking_code
 
 from .ari_observer import observe_asterisk
 from .conftest import EngineRunner

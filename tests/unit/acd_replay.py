@@ -10,7 +10,7 @@ from typing import Any
 
 from panoramisk.message import Message
 
-from centralino.bus import EventBus
+from centralino.core.bus import EventBus
 
 EVENTS_DIR = Path(__file__).with_name("acd_events")
 

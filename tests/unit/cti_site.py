@@ -14,24 +14,27 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import ClientDisconnect
 
 from acd.operators import Placement, Refused
 from acd.state import SeatState, SeatView, WaitingCaller
-from centralino.auth.models import Role
-from centralino.auth.service import add_user
-from centralino.bus import EventBus
-from centralino.calls.service import record_call_started
-from centralino.db import run_write
-from centralino.health import ComponentHealth, HealthReport
-from centralino.web import create_web_app
+from centralino.core.auth.models import Role
+from centralino.core.auth.service import add_user
+from centralino.core.bus import EventBus
+from centralino.core.calls.service import record_call_started
+from centralino.core.db import run_write
+from centralino.core.health import ComponentHealth, HealthReport
+from centralino.core.web import create_web_app
 from config.loader import load_yaml_model
 from config.menu import MenuFile
-from cti.callback_web import CallbackCalls
-from cti.plugin import CtiWeb
-from cti.tickets import IvrTrace, open_ticket_for_call, save_ivr_trace
+from cti.callbacks.http import CallbackCalls, callbacks_router
+from cti.console.http import console_router
+from cti.console.screen_pop import ScreenPopService
+from cti.supervisor.http import LiveBoard, supervisor_router
+from cti.supervisor.queue_stats import QueueDayStats
+from cti.tickets.store import IvrTrace, open_ticket_for_call, save_ivr_trace
 
 Sessions = async_sessionmaker[AsyncSession]
 KEY = "test-session-key-0123456789"
@@ -87,6 +90,28 @@ class FakeOperators:
         return await self._act("logout", operator)
 
 
+class CtiWeb:
+    """The console, live view and callback list as their plugins wire them, on fakes."""
+
+    def __init__(self, sessions: Sessions, bus: EventBus, acd: FakeAcd,
+                 operators: FakeOperators, callbacks: CallbackCalls | None) -> None:
+        self.pops = ScreenPopService(sessions, bus, lambda: MENU)
+        board = LiveBoard(acd, QueueDayStats(bus, self._timezone), bus)
+        self._routers = [
+            console_router(sessions, self.pops, acd, operators, lambda: MENU,
+                           ["break", "training"], callbacks),
+            supervisor_router(board, sessions, self._timezone)]
+        if callbacks is not None:
+            self._routers.append(callbacks_router(sessions, callbacks))
+
+    @staticmethod
+    def _timezone() -> str:
+        return MENU.hours.timezone
+
+    def routers(self) -> list[APIRouter]:
+        return self._routers
+
+
 @dataclass
 class Site:
     sessions: Sessions
@@ -128,8 +153,7 @@ async def make_site(sessions: Sessions, bus: EventBus | None = None, acd: FakeAc
     """The engine's web app with the CTI routers (the callback list with ``callbacks``);
     users alice and bob (operators), sara (supervisor)."""
     bus, acd, operators = bus or EventBus(), acd or FakeAcd(), FakeOperators()
-    cti = CtiWeb(sessions, bus, acd, operators, lambda: MENU, ["break", "training"],
-                 callbacks=callbacks)
+    cti = CtiWeb(sessions, bus, acd, operators, callbacks)
     app = create_web_app(_healthy, cti.routers(), session_key=KEY, sessions=sessions)
     passwords = {}
     async with sessions() as session:

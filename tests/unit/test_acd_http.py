@@ -11,7 +11,7 @@ from acd.ami_events import Member, parse_event
 from acd.http import seats_router
 from acd.queue_status import QueueSnapshot
 from acd.state import AcdPicture
-from centralino.bus import EventBus
+from centralino.core.bus import EventBus
 from config.settings import AcdSettings
 
 from .acd_replay import Clock, Timers, recorded

@@ -10,8 +10,8 @@ from structlog.testing import capture_logs
 from acd.ami_events import Member, QueueEntry, parse_event
 from acd.queue_status import QueuedCaller, QueueSnapshot, read_snapshot
 from acd.state import AcdPicture, SeatState, SeatView
-from centralino import events
-from centralino.bus import EventBus
+from centralino.core import events
+from centralino.core.bus import EventBus
 from config.settings import AcdSettings
 
 from .acd_replay import Clock, Published, Timers, recorded, timestamp

@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
-from centralino import metrics
-from centralino.ami import AmiClient, AmiUnavailable
+from centralino.core import metrics
+from centralino.core.ami import AmiClient, AmiUnavailable
 from config.settings import AsteriskSettings
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from centralino.ari import operation_of
+from centralino.core.ari import operation_of
 
 
 @pytest.mark.parametrize(("method", "path", "operation"), [

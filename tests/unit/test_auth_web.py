@@ -17,10 +17,10 @@ import pytest_asyncio
 from fastapi import Depends, FastAPI, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from centralino.auth.models import Role, User
-from centralino.auth.service import add_user, deactivate, set_password
-from centralino.auth.web import SESSION_COOKIE, current_user, install_auth
-from centralino.db import create_engine, session_factory, upgrade_database
+from centralino.core.auth.models import Role, User
+from centralino.core.auth.service import add_user, deactivate, set_password
+from centralino.core.auth.web import SESSION_COOKIE, current_user, install_auth
+from centralino.core.db import create_engine, session_factory, upgrade_database
 
 Sessions = async_sessionmaker[AsyncSession]
 KEY = "test-session-key-0123456789"
@@ -61,7 +61,7 @@ def client_for(app: FastAPI, base_url: str = "http://test") -> httpx.AsyncClient
 
 @pytest_asyncio.fixture
 async def db_session_factory(tmp_path: Path) -> AsyncIterator[Sessions]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'centralino.db'}"
+    url = f"sqlite+aiosqlite:///{tmp_path / 'centralino.core.db'}"
     await upgrade_database(url)
     engine = create_engine(url)
     try:

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from centralino.ari import AriRequestError
-from centralino.ari_events import Channel, parse_event
-from centralino.call_session import CallHungUp, CallSession
+from centralino.core.ari import AriRequestError
+from centralino.core.ari_events import Channel, parse_event
+from centralino.core.call_session import CallHungUp, CallSession
 
 CHANNEL = {"id": "1732.1", "name": "PJSIP/tollfree-trunk-00000001", "state": "Ring",
            "caller": {"name": "", "number": "3331234567"},
@@ -186,7 +186,7 @@ async def test_a_channel_answered_in_the_dialplan_is_not_answered_again(
 
 
 def test_malformed_dtmf_is_refused_where_events_enter() -> None:
-    from centralino.ari_events import MalformedEvent
+    from centralino.core.ari_events import MalformedEvent
 
     with pytest.raises(MalformedEvent):
         event("ChannelDtmfReceived", digit="12")

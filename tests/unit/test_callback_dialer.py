@@ -8,20 +8,13 @@ from typing import Any
 
 import pytest
 
-from acd.ami_events import MalformedEvent
-from acd.callback_dialer import (
-    CallbackDialer,
-    CallbackResult,
-    DialFailed,
-    follow_results,
-    outcome_of,
-    parse_result,
-)
-from centralino.ami import AmiConnectionLost
-from centralino.sandbox.render import render_asterisk_config
+from centralino.core.ami import AmiConnectionLost, MalformedEvent
+from centralino.core.dialing import DialFailed, DialReport, parse_report
+from centralino.core.sandbox.render import render_asterisk_config
 from config.secrets import Secrets
 from config.settings import CallbackSettings, Settings
-from cti.callbacks import CallbackOutcome
+from cti.callbacks.dialer import LEGS, RESULT_EVENT, CallbackDialer, follow_results, outcome_of
+from cti.callbacks.models import CallbackOutcome
 
 SETTINGS = CallbackSettings(ring_seat_seconds=15, dial_caller_seconds=30)
 
@@ -54,25 +47,28 @@ class FakeAmi:
 def test_dialstatus_of_the_leg_that_ended_the_attempt_is_its_outcome(
     leg: str, status: str, outcome: CallbackOutcome,
 ) -> None:
-    assert outcome_of(leg, status) is outcome
+    assert outcome_of(DialReport(1, leg, status)) is outcome
 
 
 def test_a_callback_result_user_event_is_read() -> None:
     event = {"Event": "UserEvent", "UserEvent": "CallbackResult", "Attempt": "42",
              "Leg": "caller", "DialStatus": "NOANSWER"}
-    assert parse_result(event) == CallbackResult(42, "caller", "NOANSWER")
+    assert parse_report(event, RESULT_EVENT, LEGS) == DialReport(42, "caller", "NOANSWER")
 
 
 def test_other_user_events_are_not_callback_results() -> None:
-    assert parse_result({"Event": "UserEvent", "UserEvent": "CentralinoRecordingDone"}) is None
+    assert parse_report({"Event": "UserEvent", "UserEvent": "CentralinoRecordingDone"},
+                        RESULT_EVENT, LEGS) is None
 
 
 @pytest.mark.parametrize("fields", [{"Attempt": "", "Leg": "caller"},
                                     {"Attempt": "x1", "Leg": "caller"},
-                                    {"Attempt": "4", "Leg": "operator"}])
+                                    {"Attempt": "4", "Leg": "operator"},
+                                    {"Attempt": "9" * 30, "Leg": "caller"}])
 def test_a_callback_result_without_attempt_or_leg_is_malformed(fields: dict[str, str]) -> None:
     with pytest.raises(MalformedEvent):
-        parse_result({"Event": "UserEvent", "UserEvent": "CallbackResult", **fields})
+        parse_report({"Event": "UserEvent", "UserEvent": "CallbackResult", **fields},
+                     RESULT_EVENT, LEGS)
 
 
 def test_results_reach_the_handler_and_malformed_ones_do_not() -> None:
@@ -82,12 +78,12 @@ def test_results_reach_the_handler_and_malformed_ones_do_not() -> None:
         def on_event(self, name: str, callback: Callable[[Any], None]) -> None:
             handlers[name] = callback
 
-    seen: list[CallbackResult] = []
+    seen: list[DialReport] = []
     follow_results(Events(), seen.append)
     handlers["UserEvent"]({"UserEvent": "CallbackResult", "Attempt": "oops", "Leg": "seat"})
     handlers["UserEvent"]({"UserEvent": "CallbackResult", "Attempt": "3", "Leg": "seat",
                            "DialStatus": "NOANSWER"})
-    assert seen == [CallbackResult(3, "seat", "NOANSWER")]
+    assert seen == [DialReport(3, "seat", "NOANSWER")]
 
 
 async def test_the_seat_is_rung_through_a_local_channel_then_the_caller_is_dialled() -> None:

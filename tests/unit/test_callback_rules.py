@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from centralino.core.hours.rules import OfficeHours, Override, OverrideMode
 from config.hours import HoursSettings
 from config.settings import CallbackSettings
-from cti.callback_rules import after_attempt, diallable_caller, due_at, retry_after
-from cti.callbacks import CallbackOutcome, CallbackStatus
-from ivr.hours import OfficeHours, Override, OverrideMode
+from cti.callbacks.models import CallbackOutcome, CallbackStatus
+from cti.callbacks.rules import after_attempt, diallable_caller, due_at, retry_after
 
 ROME = ZoneInfo("Europe/Rome")
 OFFICE = OfficeHours(HoursSettings())  # Mon-Fri 09:00-16:00, Italian holidays

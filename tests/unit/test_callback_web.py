@@ -12,12 +12,12 @@ import httpx
 import pytest_asyncio
 
 from acd.state import SeatState
-from centralino.bus import EventBus
-from centralino.db import create_engine, session_factory, upgrade_database
+from centralino.core.bus import EventBus
+from centralino.core.db import create_engine, session_factory, upgrade_database
 from config.settings import CallbackSettings
-from cti.callback_service import CallbackRequest, CallbackService
-from cti.callback_store import get_callback
-from cti.callbacks import Callback, CallbackReason
+from cti.callbacks.models import Callback, CallbackReason
+from cti.callbacks.service import CallbackRequest, CallbackService
+from cti.callbacks.store import get_callback
 from recordings.models import Recording
 
 from .cti_site import (

@@ -11,18 +11,18 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from acd.callback_dialer import DialFailed
 from acd.state import SeatState, SeatView
-from centralino import events
-from centralino.bus import EventBus
-from centralino.calls.service import record_call_started
-from centralino.db import run_write
+from centralino.core import events
+from centralino.core.bus import EventBus
+from centralino.core.calls.service import record_call_started
+from centralino.core.db import run_write
+from centralino.core.dialing import DialFailed
+from centralino.core.hours.rules import OfficeHours, Override
 from config.hours import HoursSettings
 from config.settings import CallbackSettings
-from cti.callback_service import CallbackRequest, CallbackService, NotAtSeat
-from cti.callback_store import CallbackUnavailable, attempts_of, get_callback, list_callbacks
-from cti.callbacks import Callback, CallbackOutcome, CallbackReason
-from ivr.hours import OfficeHours, Override
+from cti.callbacks.models import Callback, CallbackOutcome, CallbackReason
+from cti.callbacks.service import CallbackRequest, CallbackService, NotAtSeat
+from cti.callbacks.store import CallbackUnavailable, attempts_of, get_callback, list_callbacks
 
 ROME = ZoneInfo("Europe/Rome")
 WEDNESDAY_MORNING = datetime(2026, 3, 11, 10, 0, tzinfo=ROME)

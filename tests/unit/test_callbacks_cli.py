@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner, Result
 
 from config.settings import CallbackSettings
-from cti.callback_store import begin_attempt, finish_attempt, record_request
-from cti.callbacks import CallbackOutcome, CallbackReason
-from cti.callbacks_cli import app
+from cti.callbacks.cli import app
+from cti.callbacks.models import CallbackOutcome, CallbackReason
+from cti.callbacks.store import begin_attempt, finish_attempt, record_request
 
 NOW = datetime(2026, 3, 11, 10, 0, tzinfo=ZoneInfo("Europe/Rome"))
 UNREACHABLE = "postgresql+asyncpg://nobody:s3cret@127.0.0.1:1/x"

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from centralino.calls.models import Call
-from centralino.calls.service import (
+from centralino.core.calls.models import Call
+from centralino.core.calls.service import (
     CallNotFound,
     close_orphaned_calls,
     get_call,
@@ -18,7 +18,7 @@ from centralino.calls.service import (
     record_call_ended,
     record_call_started,
 )
-from centralino.db import run_write
+from centralino.core.db import run_write
 
 T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 Sessions = async_sessionmaker[AsyncSession]

@@ -14,13 +14,13 @@ import pytest
 import pytest_asyncio
 
 from acd.state import SeatState
-from centralino import events
-from centralino.db import create_engine, session_factory, upgrade_database
-from cti.contacts import add_contact
-from cti.lookup import search
-from cti.tickets import IvrTrace, get_ticket
-from cti.tracking import format_for_display
-from cti.workflow import history
+from centralino.core import events
+from centralino.core.db import create_engine, session_factory, upgrade_database
+from cti.console.lookup import search
+from cti.tickets.contacts import add_contact
+from cti.tickets.store import IvrTrace, get_ticket
+from cti.tickets.tracking import format_for_display
+from cti.tickets.workflow import history
 
 from .cti_site import HTML, T0, Sessions, Site, WebSocketSession, add_call, csrf, make_site
 

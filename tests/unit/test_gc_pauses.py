@@ -6,7 +6,7 @@ import gc
 
 from prometheus_client import REGISTRY
 
-from centralino.gc_pauses import freeze_startup_objects, watch_gc_pauses
+from centralino.core.gc_pauses import freeze_startup_objects, watch_gc_pauses
 
 
 def pauses_of(generation: int) -> float:

@@ -13,11 +13,16 @@ from sqlalchemy import Connection, Engine, event, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from centralino.calls.models import Call
-from centralino.calls.service import CallNotFound, get_call, record_call_ended, record_call_started
-from centralino.db import create_sync_engine
-from centralino.group_commit import GroupCommit, GroupCommitClosed, Unit
-from cti.tickets import open_or_find_ticket
+from centralino.core.calls.models import Call
+from centralino.core.calls.service import (
+    CallNotFound,
+    get_call,
+    record_call_ended,
+    record_call_started,
+)
+from centralino.core.db import create_sync_engine
+from centralino.core.group_commit import GroupCommit, GroupCommitClosed, Unit
+from cti.tickets.store import open_or_find_ticket
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 Sessions = async_sessionmaker[AsyncSession]

@@ -9,8 +9,7 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
-from config.hours import HoursSettings
-from ivr.hours import (
+from centralino.core.hours.rules import (
     CenterState,
     CenterStatus,
     OfficeHours,
@@ -19,6 +18,7 @@ from ivr.hours import (
     effective_status,
     status_json,
 )
+from config.hours import HoursSettings
 
 ROME = ZoneInfo("Europe/Rome")
 DEFAULT = OfficeHours(HoursSettings())

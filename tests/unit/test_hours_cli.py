@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from ivr.hours_cli import app
+from centralino.core.hours.cli import app
 
 UNREACHABLE = "postgresql+asyncpg://nobody:s3cret@127.0.0.1:1/x"
 # The clock's answer must not depend on when the tests run: always open, no holidays.

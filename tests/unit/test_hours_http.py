@@ -10,10 +10,10 @@ import pytest_asyncio
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from centralino.core.hours.http import hours_router
+from centralino.core.hours.rules import CenterState, OfficeHours
+from centralino.core.hours.service import HoursService, current_override
 from config.hours import HoursSettings
-from ivr.hours import CenterState, OfficeHours
-from ivr.hours_http import hours_router
-from ivr.hours_service import HoursService, current_override
 
 NOW = datetime(2026, 12, 25, 9, 30, tzinfo=UTC)  # Christmas morning
 

@@ -14,16 +14,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from structlog.testing import capture_logs
 
-from centralino.db import create_engine, session_factory
-from config.hours import HoursSettings
-from ivr.hours import CenterState, CenterStatus, OfficeHours, Override, OverrideMode
-from ivr.hours_service import (
+from centralino.core.db import create_engine, session_factory
+from centralino.core.hours.rules import (
+    CenterState,
+    CenterStatus,
+    OfficeHours,
+    Override,
+    OverrideMode,
+)
+from centralino.core.hours.service import (
     HoursService,
     InvalidOverride,
     current_override,
     override_history,
     set_override,
 )
+from config.hours import HoursSettings
 
 Sessions = async_sessionmaker[AsyncSession]
 WEDNESDAY_MORNING = datetime(2026, 3, 11, 9, 30, tzinfo=UTC)  # 10:30 in Rome: open

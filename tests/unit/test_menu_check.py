@@ -11,7 +11,7 @@ from typer.testing import CliRunner, Result
 from config.loader import ConfigProblem
 from config.settings import SandboxSettings
 from ivr.check import CheckReport, check_menu
-from ivr.check_cli import app
+from ivr.cli import app
 
 SANDBOX_ROOT = SandboxSettings().root.expanduser()
 SANDBOX_SOUNDS = SANDBOX_ROOT / "usr/share/asterisk/sounds"

@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from centralino import events
-from centralino.bus import EventBus
-from centralino.calls.service import record_call_started
-from centralino.db import run_write
-from cti.models import QueueOutcome
-from cti.queue_outcomes import QueueOutcomeLog
-from cti.tickets import open_ticket_for_call, save_queue_outcome, ticket_for_call
+from centralino.core import events
+from centralino.core.bus import EventBus
+from centralino.core.calls.service import record_call_started
+from centralino.core.db import run_write
+from cti.tickets.models import QueueOutcome
+from cti.tickets.queue_outcomes import QueueOutcomeLog
+from cti.tickets.store import open_ticket_for_call, save_queue_outcome, ticket_for_call
 
 T0 = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)
 Sessions = async_sessionmaker[AsyncSession]

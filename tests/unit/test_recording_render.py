@@ -10,8 +10,8 @@ from pydantic import ValidationError
 
 from config.loader import ConfigError
 from config.settings import Settings
+from ivr.notices import prepare_notices
 from ivr.prompts import PromptStore
-from recordings.conversation import prepare_notices
 
 from .test_sandbox_render import render, section
 

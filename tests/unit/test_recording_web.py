@@ -13,9 +13,9 @@ import pytest_asyncio
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from centralino.db import create_engine, session_factory, upgrade_database
-from centralino.web import create_web_app
-from cti.models import Ticket
+from centralino.core.db import create_engine, session_factory, upgrade_database
+from centralino.core.web import create_web_app
+from cti.tickets.models import Ticket
 from recordings.access import OWNERSHIP_CHECKS, PLAY_LOG_WINDOW, OwnershipCheck
 from recordings.http import recordings_router
 from recordings.models import Recording, RecordingAccess, RecordingKind

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner, Result
 
-from centralino.calls.service import record_call_started
-from centralino.db import run_write
-from cti.tickets import open_ticket_for_call
+from centralino.core.calls.service import record_call_started
+from centralino.core.db import run_write
+from cti.tickets.store import open_ticket_for_call
 from recordings.cli import app
 from recordings.models import Recording
 

@@ -25,8 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from structlog.testing import capture_logs
 
 import recordings.ingest
-from centralino.ari import AriClient
-from centralino.bus import EventBus
+from centralino.core.ari import AriClient
+from centralino.core.bus import EventBus
 from config.settings import AriSettings, AsteriskSettings, RecordingsSettings
 from recordings.ingest import IngestFailed, RecordingIngester, RecordingMeta
 from recordings.models import Recording, RecordingKind, VoicemailSituation

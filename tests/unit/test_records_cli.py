@@ -10,13 +10,13 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner, Result
 
-from centralino.calls.cli import app as calls_app
-from centralino.calls.service import record_call_ended, record_call_started
-from centralino.db import run_write
-from cti.cli import app as tickets_app
-from cti.contacts import list_contacts
-from cti.contacts_cli import app as contacts_app
-from cti.tickets import IvrTrace, open_ticket_for_call, save_ivr_trace
+from centralino.core.calls.service import record_call_ended, record_call_started
+from centralino.core.db import run_write
+from cti.tickets.calls_cli import app as calls_app
+from cti.tickets.cli import app as tickets_app
+from cti.tickets.contacts import list_contacts
+from cti.tickets.contacts_cli import app as contacts_app
+from cti.tickets.store import IvrTrace, open_ticket_for_call, save_ivr_trace
 
 T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 UNREACHABLE = "postgresql+asyncpg://nobody:s3cret@127.0.0.1:1/x"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from centralino.db import utcnow
+from centralino.core.db import utcnow
 from recordings.models import RecordingAccess, RecordingKind
 from recordings.retention_cli import app
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from centralino.sandbox.render import render_asterisk_config
+from centralino.core.sandbox.render import render_asterisk_config
 from config.secrets import Secrets
 from config.settings import Settings
 

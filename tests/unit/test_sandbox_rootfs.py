@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from centralino.sandbox import process, rootfs
-from centralino.sandbox.errors import SandboxError
-from centralino.sandbox.rootfs import (
+from centralino.core.sandbox import process, rootfs
+from centralino.core.sandbox.errors import SandboxError
+from centralino.core.sandbox.rootfs import (
     STAMP,
     debian_mirror_from_deb822,
     debian_mirror_from_sources_list,

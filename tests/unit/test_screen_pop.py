@@ -11,15 +11,15 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from centralino import events
-from centralino.bus import EventBus
-from centralino.calls.service import record_call_ended
-from centralino.db import run_write
-from cti.console_feed import ConsoleFeed, ConsoleHub
-from cti.contacts import add_contact, contact_by_phone
-from cti.screen_pop import ScreenPopService
-from cti.tickets import IvrTrace, get_ticket
-from cti.workflow import history, resolve
+from centralino.core import events
+from centralino.core.bus import EventBus
+from centralino.core.calls.service import record_call_ended
+from centralino.core.db import run_write
+from cti.console.feed import ConsoleFeed, ConsoleHub
+from cti.console.screen_pop import ScreenPopService
+from cti.tickets.contacts import add_contact, contact_by_phone
+from cti.tickets.store import IvrTrace, get_ticket
+from cti.tickets.workflow import history, resolve
 
 from .cti_site import MENU, T0, Sessions, add_call
 

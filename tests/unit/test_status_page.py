@@ -13,13 +13,13 @@ import pytest_asyncio
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from centralino.calls.service import record_call_started
-from centralino.db import create_engine, run_write, session_factory, upgrade_database, utcnow
-from cti.rate_limit import RateLimiter
-from cti.status_page import status_page_router
-from cti.tickets import IvrTrace, open_ticket_for_call, save_ivr_trace
-from cti.tracking import format_for_display
-from cti.workflow import add_note, assign, history, request_second_level
+from centralino.core.calls.service import record_call_started
+from centralino.core.db import create_engine, run_write, session_factory, upgrade_database, utcnow
+from centralino.core.rate_limit import RateLimiter
+from cti.status.http import status_page_router
+from cti.tickets.store import IvrTrace, open_ticket_for_call, save_ivr_trace
+from cti.tickets.tracking import format_for_display
+from cti.tickets.workflow import add_note, assign, history, request_second_level
 
 CALLER = "3391234567"
 NOTE = "Crepa nel muro della cucina della signora Rossi"

@@ -13,14 +13,14 @@ import pytest
 import pytest_asyncio
 
 from acd.state import SeatState, WaitingCaller
-from centralino import events
-from centralino.bus import EventBus
-from centralino.db import create_engine, session_factory, upgrade_database
-from cti.call_stats import HourCount, calls_by_hour, day_hours
-from cti.hourly_chart import hourly_chart
-from cti.queue_stats import QueueDayStats
-from cti.supervisor import LiveBoard
-from cti.tickets import IvrTrace
+from centralino.core import events
+from centralino.core.bus import EventBus
+from centralino.core.db import create_engine, session_factory, upgrade_database
+from cti.supervisor.call_stats import HourCount, calls_by_hour, day_hours
+from cti.supervisor.hourly_chart import hourly_chart
+from cti.supervisor.http import LiveBoard
+from cti.supervisor.queue_stats import QueueDayStats
+from cti.tickets.store import IvrTrace
 
 from .cti_site import T0, FakeAcd, Sessions, Site, add_call, first_sse_event, make_site
 

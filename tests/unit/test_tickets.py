@@ -9,15 +9,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from centralino.calls.service import CallNotFound, record_call_started
-from centralino.db import run_write
-from cti.tickets import (
+from centralino.core.calls.service import CallNotFound, record_call_started
+from centralino.core.db import run_write
+from cti.tickets.store import (
     TrackingCodesExhausted,
     get_ticket,
     list_tickets,
     open_ticket_for_call,
 )
-from cti.tracking import is_valid_tracking_code
+from cti.tickets.tracking import is_valid_tracking_code
 
 T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 Sessions = async_sessionmaker[AsyncSession]

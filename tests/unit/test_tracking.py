@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from cti.tracking import format_for_display, is_valid_tracking_code, new_tracking_code
+from cti.tickets.tracking import format_for_display, is_valid_tracking_code, new_tracking_code
 
 CODES = [new_tracking_code() for _ in range(300)]
 

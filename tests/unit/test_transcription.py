@@ -19,8 +19,8 @@ import pytest
 from pydub import AudioSegment
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from centralino import events
-from centralino.bus import EventBus
+from centralino.core import events
+from centralino.core.bus import EventBus
 from config.loader import ConfigError, load_settings
 from config.settings import TranscriptionSettings
 from recordings.cli import app as voicemails_app

@@ -8,8 +8,8 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from centralino.auth.models import Role
-from centralino.auth.service import (
+from centralino.core.auth.models import Role
+from centralino.core.auth.service import (
     InvalidUser,
     UnknownUser,
     UserExists,
@@ -20,7 +20,7 @@ from centralino.auth.service import (
     list_users,
     set_password,
 )
-from centralino.auth.throttle import LoginThrottle
+from centralino.core.auth.throttle import LoginThrottle
 
 Sessions = async_sessionmaker[AsyncSession]
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from centralino.auth.service import authenticate
-from centralino.cli import app
-from centralino.db import create_engine, session_factory
+from centralino.app.cli import app
+from centralino.core.auth.service import authenticate
+from centralino.core.db import create_engine, session_factory
 
 ADDED = re.compile(r"user (\S+) \((\w+)\) created; password: (\S+) — shown once")
 UNREACHABLE = "postgresql+asyncpg://nobody:s3cret@127.0.0.1:1/x"
@@ -20,7 +20,7 @@ UNREACHABLE = "postgresql+asyncpg://nobody:s3cret@127.0.0.1:1/x"
 
 @pytest.fixture
 def url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'centralino.db'}"
+    return f"sqlite+aiosqlite:///{tmp_path / 'centralino.core.db'}"
 
 
 def users(*args: str, url: str) -> Result:

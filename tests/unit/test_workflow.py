@@ -11,13 +11,13 @@ from sqlalchemy import text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from centralino.calls.service import record_call_started
-from centralino.db import run_write, utcnow
+from centralino.core.calls.service import record_call_started
+from centralino.core.db import run_write, utcnow
 from config.menu import MenuFile
-from cti.classifications import sla_hours_for
-from cti.models import Ticket, TicketStatus
-from cti.tickets import get_ticket, open_ticket_for_call
-from cti.workflow import (
+from cti.tickets.classifications import sla_hours_for
+from cti.tickets.models import Ticket, TicketStatus
+from cti.tickets.store import get_ticket, open_ticket_for_call
+from cti.tickets.workflow import (
     TRANSITIONS,
     ConcurrentChange,
     InvalidTicketChange,

@@ -10,12 +10,12 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner, Result
 
-from centralino.calls.service import record_call_started
-from centralino.db import run_write, utcnow
-from cti.cli import app
-from cti.models import Ticket
-from cti.tickets import open_ticket_for_call
-from cti.workflow import assign, classify
+from centralino.core.calls.service import record_call_started
+from centralino.core.db import run_write, utcnow
+from cti.tickets.cli import app
+from cti.tickets.models import Ticket
+from cti.tickets.store import open_ticket_for_call
+from cti.tickets.workflow import assign, classify
 
 Sessions = async_sessionmaker[AsyncSession]
 UNKNOWN = "123456786"  # a valid check digit, no such ticket

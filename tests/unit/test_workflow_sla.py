@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from config.loader import load_yaml_model
 from config.menu import MenuFile
-from cti.classifications import (
+from cti.tickets.classifications import (
     UnknownClassification,
     classification_codes,
     label,

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from centralino.ami import AmiClient
-from centralino.sandbox import process as sandbox
+from centralino.core.ami import AmiClient
+from centralino.core.sandbox import process as sandbox
 from config.secrets import Secrets
 from config.settings import Settings
 

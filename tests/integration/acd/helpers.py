@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from centralino.bus import EventBus
+from centralino.core.bus import EventBus
 
 from ..conftest import EngineRunner
 

@@ -9,7 +9,8 @@ from typing import Any
 from acd.operators import OperatorDesk
 from config.secrets import Secrets
 from config.settings import Settings
-from cti.models import Ticket
+from cti.supervisor.http import LiveBoard
+from cti.tickets.models import Ticket
 
 from ..conftest import EngineRunner, wait_until
 from ..sipp_caller import HANG_UP, Pause, Press, place_call
@@ -51,7 +52,7 @@ async def test_a_caller_who_hangs_up_while_waiting_in_the_queue_is_recorded_as_a
     assert stored.call_linkedid == abandon["Linkedid"]
     assert (stored.ivr_outcome, stored.queue_outcome) == ("queued", "abandoned")
     assert stored.queue_wait_seconds == int(abandon["HoldTime"])
-    assert engine.engine.cti_web.board.snapshot()["today"]["abandoned"] == 1
+    assert engine.engine.service(LiveBoard).snapshot()["today"]["abandoned"] == 1
 
 
 async def test_the_abandoned_caller_gets_one_open_callback_task_due_now(

@@ -8,8 +8,8 @@ import asyncio
 from typing import Any
 
 from acd.operators import OperatorDesk
-from acd.state import SeatState
-from centralino import events
+from acd.state import AcdPicture, SeatState
+from centralino.core import events
 from config.secrets import Secrets
 from config.settings import Settings
 
@@ -39,7 +39,8 @@ def rung_for(ami: AmiWatch, caller: str) -> list[str]:
 
 async def all_ready(engine: EngineRunner, seats: list[str]) -> None:
     """Wait until the engine sees ``seats`` ready (wrap-up over)."""
-    await eventually(lambda: all(seat.state == SeatState.READY for seat in engine.engine.acd.seats()
+    acd = engine.engine.service(AcdPicture)
+    await eventually(lambda: all(seat.state == SeatState.READY for seat in acd.seats()
                                  if seat.name in seats), what=f"{seats} ready")
 
 
@@ -105,7 +106,7 @@ async def test_a_paused_seat_is_not_rung_and_all_paused_sends_callers_back_to_th
         await ami.call_queue("3332000002")
         call = await answered_by(ami, "3332000002")
         assert rung_for(ami, "3332000002") == ["PJSIP/seat1"]
-        seats = {seat.name: seat for seat in engine.engine.acd.seats()}
+        seats = {seat.name: seat for seat in engine.engine.service(AcdPicture).seats()}
         assert (seats["seat2"].state, seats["seat2"].reason) == (SeatState.PAUSED, "training")
         await ami.hang_up(call["Channel"])
 
@@ -169,7 +170,7 @@ async def test_a_seat_whose_phone_is_not_registered_holds_no_caller(
         await ami.call_queue("3334000001")
         args = await overflow_of(observer, "3334000001")
     assert args[:2] == [settings.asterisk.ari.app, "overflow"] and args[3] == "JOINEMPTY"
-    seat3 = next(seat for seat in engine.engine.acd.seats() if seat.name == "seat3")
+    seat3 = next(seat for seat in engine.engine.service(AcdPicture).seats() if seat.name == "seat3")
     assert (seat3.operator, seat3.registered) == ("carla", False)
 
 

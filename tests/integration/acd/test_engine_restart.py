@@ -4,9 +4,9 @@ its picture from QueueStatus, then follows the events again."""
 from __future__ import annotations
 
 from acd.operators import OperatorDesk
-from acd.state import SeatState
-from centralino import events
-from centralino.sandbox.process import SandboxStatus
+from acd.state import AcdPicture, SeatState
+from centralino.core import events
+from centralino.core.sandbox.process import SandboxStatus
 from config.secrets import Secrets
 from config.settings import Settings
 
@@ -30,19 +30,21 @@ async def test_a_restarted_engine_rebuilds_the_picture_while_one_caller_talks_an
             waiting = (await eventually(
                 lambda: ami.of("QueueCallerJoin", CallerIDNum="3336000002"),
                 what="the second caller waits"))[0]
-            await eventually(lambda: len(first.engine.acd.waiting()) == 1
-                             and first.engine.acd.seats()[0].state == SeatState.IN_CALL,
+            acd = first.engine.service(AcdPicture)
+            await eventually(lambda: len(acd.waiting()) == 1
+                             and acd.seats()[0].state == SeatState.IN_CALL,
                              what="the first engine sees one caller talking, one waiting")
 
         second = EngineRunner(settings)
         requeued = record(second.engine.bus, events.CallerQueued)
         answered = record(second.engine.bus, events.QueueCallAnswered)
         async with running(second):
-            seat1 = await eventually(lambda: second.engine.acd.seats()[0].operator == "alice"
-                                     and second.engine.acd.seats()[0], what="the picture rebuilt")
+            acd = second.engine.service(AcdPicture)
+            seat1 = await eventually(lambda: acd.seats()[0].operator == "alice"
+                                     and acd.seats()[0], what="the picture rebuilt")
             assert (seat1.state, seat1.registered) == (SeatState.IN_CALL, True)
             assert [(c.linkedid, c.caller_id, c.position)
-                    for c in second.engine.acd.waiting()] == [
+                    for c in acd.waiting()] == [
                 (waiting["Linkedid"], "3336000002", 1)]
             assert [c.linkedid for c in requeued] == [waiting["Linkedid"]]
             assert ami.of("AgentComplete") == [] and ami.of(
@@ -52,5 +54,5 @@ async def test_a_restarted_engine_rebuilds_the_picture_while_one_caller_talks_an
             await ami.hang_up(talking["Channel"])  # the first call ends: alice takes the second
             await eventually(lambda: [a for a in answered if a.linkedid == waiting["Linkedid"]],
                              what="the new engine sees alice answer the waiting caller")
-            assert second.engine.acd.waiting() == []
-            assert second.engine.acd.seats()[0].state == SeatState.IN_CALL
+            assert acd.waiting() == []
+            assert acd.seats()[0].state == SeatState.IN_CALL

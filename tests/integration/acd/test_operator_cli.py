@@ -8,8 +8,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from acd.state import SeatState, SeatView
-from centralino import events
+from acd.state import AcdPicture, SeatState, SeatView
+from centralino.core import events
 from config.secrets import Secrets
 from config.settings import Settings
 
@@ -26,7 +26,7 @@ async def seats_status(config: Path) -> dict[str, dict[str, Any]]:
 
 
 def seat_in_picture(engine: EngineRunner, name: str) -> SeatView:
-    return next(seat for seat in engine.engine.acd.seats() if seat.name == name)
+    return next(seat for seat in engine.engine.service(AcdPicture).seats() if seat.name == name)
 
 
 async def test_login_pause_ready_logout_through_the_cli(

@@ -10,11 +10,13 @@ from datetime import timedelta
 import pytest
 
 from acd.operators import OperatorDesk
-from centralino import events
+from acd.state import AcdPicture
+from centralino.core import events
 from config.secrets import Secrets
 from config.settings import Settings
-from cti.callback_store import attempts_of, get_callback, list_callbacks
-from cti.callbacks import Callback, CallbackAttempt
+from cti.callbacks.models import Callback, CallbackAttempt
+from cti.callbacks.service import CallbackService
+from cti.callbacks.store import attempts_of, get_callback, list_callbacks
 
 from ..acd.conftest import AmiWatch
 from ..acd.helpers import eventually
@@ -34,7 +36,7 @@ async def alice_at_seat1(engine: EngineRunner, settings: Settings, secrets: Secr
         await OperatorDesk(ami.client, settings.acd, settings.seats.names).login(
             OPERATOR, "seat1")
         await eventually(lambda: any(s.operator == OPERATOR and s.registered
-                                     for s in engine.engine.acd.seats()),
+                                     for s in engine.engine.service(AcdPicture).seats()),
                          what="alice at a registered seat1")
         yield
 
@@ -80,7 +82,7 @@ async def test_seat_answers_then_the_caller_answers_and_the_task_is_reached(
     async with caller_phone(caller_port, answer=True):
         task = await missed_call(engine, "cb-reached.1")
         assert (task.caller, task.status) == (CALLER, "open")
-        called = await engine.engine.callbacks.call_back(task.id, OPERATOR)
+        called = await engine.engine.service(CallbackService).call_back(task.id, OPERATOR)
         assert called.status == "in_progress"
         channel = None
         for _ in range(150):
@@ -103,15 +105,15 @@ async def test_a_caller_who_does_not_answer_is_retried_then_unreachable(
 ) -> None:
     async with caller_phone(caller_port, answer=False):
         task = await missed_call(engine, "cb-unanswered.1")
-        await engine.engine.callbacks.call_back(task.id, OPERATOR)
+        await engine.engine.service(CallbackService).call_back(task.id, OPERATOR)
         first = await until_task(engine, lambda t: t.status != "in_progress",
                                  "cb-unanswered.1")
         assert (first.status, first.attempts, first.last_outcome) == ("open", 1, "no_answer")
         assert first.due_at == engine.clock.now + timedelta(minutes=30)
         await eventually(lambda: any(s.operator == OPERATOR and s.state.value == "ready"
-                                     for s in engine.engine.acd.seats()),
+                                     for s in engine.engine.service(AcdPicture).seats()),
                          what="alice ready again")
-        await engine.engine.callbacks.call_back(task.id, OPERATOR)
+        await engine.engine.service(CallbackService).call_back(task.id, OPERATOR)
         second = await until_task(engine, lambda t: t.status != "in_progress",
                                   "cb-unanswered.1")
     assert (second.status, second.attempts, second.last_outcome) == (
@@ -132,10 +134,10 @@ async def test_a_seat_that_does_not_answer_leaves_the_task_open_and_uncounted(
         await OperatorDesk(ami.client, settings.acd, settings.seats.names).login(
             OPERATOR, "seat2")
         await eventually(lambda: any(s.operator == OPERATOR and s.registered
-                                     for s in engine.engine.acd.seats()),
+                                     for s in engine.engine.service(AcdPicture).seats()),
                          what="alice at a registered seat2")
         task = await missed_call(engine, "cb-seat-away.1")
-        await engine.engine.callbacks.call_back(task.id, OPERATOR)
+        await engine.engine.service(CallbackService).call_back(task.id, OPERATOR)
         after = await until_task(engine, lambda t: t.status != "in_progress",
                                  "cb-seat-away.1")
     assert (after.status, after.attempts, after.last_outcome) == ("open", 0,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from centralino.sandbox import process as sandbox
+from centralino.core.sandbox import process as sandbox
 from config.settings import Settings
 
 from ..acd.helpers import running

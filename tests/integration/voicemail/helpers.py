@@ -8,7 +8,7 @@ from typing import Literal
 import aiohttp
 from sqlalchemy import select
 
-from centralino.ari import basic_auth_header
+from centralino.core.ari import basic_auth_header
 from config.secrets import load_secrets
 from config.settings import Settings
 from recordings.models import Recording

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from centralino.db import create_engine, session_factory
-from centralino.sandbox.process import SandboxStatus
+from centralino.core.db import create_engine, session_factory
+from centralino.core.sandbox.process import SandboxStatus
 from config.settings import Settings
-from cti.tickets import ticket_for_call
+from cti.tickets.store import ticket_for_call
 from recordings.models import Recording
 from recordings.store import sha256_of
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from centralino import events
+from centralino.core import events
 from config.settings import Settings
 from recordings.models import VoicemailSituation
 from recordings.naming import voicemail_name

@@ -1,0 +1,19 @@
+"""The ``centralino`` command: each domain's command groups, then the engine's own."""
+
+from __future__ import annotations
+
+import typer
+
+from centralino.app.domains import PLUGINS
+from centralino.app.engine_cli import register as register_engine_commands
+
+app = typer.Typer(no_args_is_help=True, help="Centralino: contact-center engine for Asterisk.",
+                  pretty_exceptions_enable=False)
+for plugin in PLUGINS:
+    for group in plugin.commands:
+        app.add_typer(group.app, name=group.name, help=group.help)
+register_engine_commands(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,2 @@
+"""Alembic migrations of the Centralino schema (run by
+:func:`centralino.core.db.upgrade_database`)."""

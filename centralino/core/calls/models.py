@@ -1,0 +1,48 @@
+"""The ``calls`` table: one row per call, keyed by the Asterisk ``linkedid``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Float, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from centralino.core.db import Base, UTCDateTime
+
+
+class CallDisposition(StrEnum):
+    """How a call is doing (``in_progress``, ``answered``) or how it ended."""
+
+    IN_PROGRESS = "in_progress"
+    ANSWERED = "answered"
+    ABANDONED = "abandoned"  # the caller hung up before the engine answered
+    FAILED = "failed"
+    LOST = "lost"  # the engine or Asterisk went away; closed at recovery
+
+
+OPEN_DISPOSITIONS = (CallDisposition.IN_PROGRESS, CallDisposition.ANSWERED)
+_DISPOSITION_VALUES = ", ".join(f"'{d.value}'" for d in CallDisposition)
+
+
+class Call(Base):
+    __tablename__ = "calls"
+    __table_args__ = (
+        CheckConstraint(f"disposition IN ({_DISPOSITION_VALUES})", name="disposition"),
+        Index("ix_calls_started_at", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    linkedid: Mapped[str] = mapped_column(String(64), unique=True)
+    channel: Mapped[str] = mapped_column(String(255))
+    caller_id: Mapped[str | None] = mapped_column(String(64))
+    caller_name: Mapped[str | None] = mapped_column(String(255))
+    did: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    duration_seconds: Mapped[float | None] = mapped_column(Float)
+    disposition: Mapped[str] = mapped_column(String(16), default=CallDisposition.IN_PROGRESS)
+
+    def __repr__(self) -> str:
+        return f"Call(linkedid={self.linkedid!r}, disposition={self.disposition!r})"

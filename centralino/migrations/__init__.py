@@ -1,1 +1,0 @@
-"""Alembic migrations of the Centralino schema (run by :func:`centralino.db.upgrade_database`)."""

@@ -1,0 +1,282 @@
+"""Callback tasks for the engine: made from the bus's events, called back from a seat.
+
+- :class:`~centralino.core.events.VoicemailStored`, :class:`~centralino.core.events.MissedCall` and
+  :class:`~centralino.core.events.QueueCallAbandoned` open a task for the caller (or join their
+  active one), due at once in office hours, else at the next opening;
+- :meth:`CallbackService.call_back` rings the operator's seat, then dials the caller
+  (:class:`cti.callbacks.dialer.CallbackDialer`); the dialplan's result moves the task on;
+- with ``callbacks.auto_offer`` a loop offers the next due task to a seat idle long enough;
+- an attempt nobody reported on (a result lost with the AMI connection, an engine restart) is
+  stored as ``failed`` once its call must be over, so its task can be called again;
+- an operator may close an open task by hand (:meth:`CallbackService.close`);
+- every change of a task is a :class:`~centralino.core.events.CallbackChanged` on the bus (the
+  consoles' list follows it).
+
+Bus handlers only start a task: the database work runs beside the loop's other work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from acd.state import SeatState, SeatView
+from centralino.core import events
+from centralino.core.bus import EventBus
+from centralino.core.calls.service import get_call
+from centralino.core.dialing import DialFailed, DialReport
+from centralino.core.hours.rules import CenterState, OfficeHours, Override, effective_status
+from config.settings import CallbackSettings
+from cti.callbacks.dialer import outcome_of
+from cti.callbacks.models import Callback, CallbackOutcome, CallbackReason
+from cti.callbacks.rules import diallable_caller, due_at
+from cti.callbacks.store import (
+    CallbackUnavailable,
+    begin_attempt,
+    close_by_hand,
+    finish_attempt,
+    next_due,
+    record_request,
+    unfinished_attempts,
+)
+
+log = structlog.get_logger(__name__)
+
+LOOP_INTERVAL_SECONDS = 5.0  # how often idle seats and lost attempts are looked for
+LOST_MARGIN_SECONDS = 60  # after the longest ring + dial, an unreported attempt is lost
+
+
+class NotAtSeat(Exception):
+    """The operator is not logged in at a seat: there is nothing to ring."""
+
+
+class Dialer(Protocol):
+    """What the service needs of :class:`cti.callbacks.dialer.CallbackDialer`."""
+
+    async def dial(self, attempt_id: int, seat: str, number: str) -> None: ...
+
+
+class Seats(Protocol):
+    """What the service reads of the ACD picture (:class:`acd.state.AcdPicture`)."""
+
+    def seats(self) -> list[SeatView]: ...
+
+
+class Hours(Protocol):
+    """The office hours and the override in force
+    (:class:`centralino.core.hours.service.HoursService`)."""
+
+    @property
+    def office_hours(self) -> OfficeHours: ...
+
+    @property
+    def override(self) -> Override | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackRequest:
+    """A caller the center owes a call, from one event."""
+
+    caller_id: str | None
+    reason: CallbackReason
+    linkedid: str
+    recording_id: int | None = None
+
+
+class CallbackService:
+    """Subscribes to the bus when made; :meth:`start` once the office hours are known."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], bus: EventBus,
+                 dialer: Dialer, seats: Seats, settings: CallbackSettings,
+                 clock: Callable[[], datetime]) -> None:
+        self._sessions = sessions
+        self._bus = bus
+        self._dialer = dialer
+        self._seats = seats
+        self.settings = settings
+        self._clock = clock
+        self._hours: Hours | None = None
+        self._calling: dict[int, str] = {}  # attempt id -> operator, while the call is on
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._loop: asyncio.Task[None] | None = None
+        bus.subscribe(events.VoicemailStored, lambda e: self._spawn(self.request(CallbackRequest(
+            e.caller_id, CallbackReason.VOICEMAIL, e.linkedid, e.recording_id))))
+        bus.subscribe(events.MissedCall, lambda e: self._spawn(self.request(CallbackRequest(
+            e.caller_id, CallbackReason.MISSED, e.linkedid))))
+        bus.subscribe(events.QueueCallAbandoned, lambda e: self._spawn(self.abandoned(e)))
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    async def start(self, hours: Hours, *, background: bool = True) -> None:
+        """Use ``hours`` for due times; look for lost attempts (and, with ``auto_offer``,
+        idle seats) in the background (``background=False``: only when asked, as tests do)."""
+        self._hours = hours
+        if background and self._loop is None:
+            self._loop = asyncio.create_task(self._keep_going(), name="callbacks")
+
+    async def stop(self) -> None:
+        """Stop the background work; wait for the tasks being recorded."""
+        if self._loop is not None:
+            self._loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop
+            self._loop = None
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # -- tasks from calls -------------------------------------------------------------------------
+
+    async def request(self, request: CallbackRequest) -> Callback | None:
+        """Open or join the caller's task; ``None`` (logged) for a caller id not to call back."""
+        caller = diallable_caller(request.caller_id)
+        if caller is None:
+            log.info("callbacks.not_diallable", caller_id=request.caller_id,
+                     reason=request.reason.value, linkedid=request.linkedid)
+            return None
+        now = self._clock()
+        async with self._sessions() as session:
+            task = await record_request(session, caller=caller, reason=request.reason,
+                                        linkedid=request.linkedid, due=self.due(now), now=now,
+                                        recording_id=request.recording_id)
+        log.info("callbacks.requested", callback=task.id, caller=caller,
+                 reason=request.reason.value, due_at=task.due_at.isoformat())
+        self._changed(task)
+        return task
+
+    async def abandoned(self, event: events.QueueCallAbandoned) -> Callback | None:
+        """A caller who hung up in the queue: their number is the call's caller id."""
+        async with self._sessions() as session:
+            call = await get_call(session, event.linkedid)
+        return await self.request(CallbackRequest(call.caller_id if call else None,
+                                           CallbackReason.ABANDONED, event.linkedid))
+
+    def due(self, moment: datetime) -> datetime:
+        """When a task that may be called from ``moment`` is due (office hours)."""
+        if self._hours is None:
+            return moment
+        return due_at(moment, self._hours.office_hours, self._hours.override)
+
+    # -- calling back -----------------------------------------------------------------------------
+
+    async def call_back(self, callback_id: int, operator: str) -> Callback:
+        """Ring ``operator``'s seat, then dial the task's caller.
+
+        Raises :class:`NotAtSeat`, :class:`CallbackUnavailable` (not open), or
+        :class:`DialFailed` (Asterisk did not take the call; the attempt is stored as failed).
+        """
+        seat = next((s.name for s in self._seats.seats() if s.operator == operator), None)
+        if seat is None:
+            raise NotAtSeat(f"{operator} is not logged in at a seat")
+        async with self._sessions() as session:
+            task, attempt = await begin_attempt(session, callback_id, operator, seat,
+                                                self._clock())
+        self._calling[attempt.id] = operator
+        log.info("callbacks.calling", callback=task.id, attempt=attempt.id, operator=operator,
+                 seat=seat, caller=task.caller)
+        self._changed(task)
+        try:
+            await self._dialer.dial(attempt.id, seat, task.caller)
+        except (DialFailed, ValueError) as exc:
+            log.warning("callbacks.dial_failed", callback=task.id, attempt=attempt.id,
+                        error=str(exc))
+            await self.finish(attempt.id, CallbackOutcome.FAILED, None)
+            raise DialFailed(str(exc)) from exc
+        return task
+
+    def on_result(self, report: DialReport) -> None:
+        """The dialplan's report of an attempt (an AMI handler: the work goes in a task)."""
+        self._spawn(self.finish(report.attempt_id, outcome_of(report), report.dial_status))
+
+    async def finish(self, attempt_id: int, outcome: CallbackOutcome,
+                     dial_status: str | None) -> Callback | None:
+        """Store an attempt's outcome; ``None`` if it was already stored."""
+        self._calling.pop(attempt_id, None)
+        async with self._sessions() as session:
+            task = await finish_attempt(session, attempt_id, outcome, dial_status, self._clock(),
+                                        self.settings, self.due)
+        if task is not None:
+            log.info("callbacks.attempt_ended", callback=task.id, attempt=attempt_id,
+                     outcome=outcome.value, dial_status=dial_status, status=task.status,
+                     attempts=task.attempts)
+            self._changed(task)
+        return task
+
+    async def close(self, callback_id: int, operator: str) -> Callback:
+        """Close an open task by hand (no call needed); raises :class:`CallbackUnavailable`
+        if it is not open."""
+        async with self._sessions() as session:
+            task = await close_by_hand(session, callback_id, operator, self._clock())
+        log.info("callbacks.closed_by_hand", callback=task.id, operator=operator,
+                 caller=task.caller)
+        self._changed(task)
+        return task
+
+    # -- the automatic mode -----------------------------------------------------------------------
+
+    async def offer_due(self) -> list[Callback]:
+        """Offer due tasks to seats idle for ``auto_offer_idle_seconds``, while the center is
+        open; return the tasks being called."""
+        now = self._clock()
+        if self._hours is None or effective_status(
+                self._hours.office_hours.status_at(now),
+                self._hours.override).state is not CenterState.OPEN:
+            return []
+        idle_since = now - timedelta(seconds=self.settings.auto_offer_idle_seconds)
+        calling = set(self._calling.values())
+        offered = []
+        for seat in self._seats.seats():
+            if (seat.state is not SeatState.READY or seat.operator is None
+                    or not seat.registered or seat.operator in calling
+                    or seat.since is None or seat.since > idle_since):
+                continue
+            async with self._sessions() as session:
+                task = await next_due(session, now)
+            if task is None:
+                break
+            with contextlib.suppress(CallbackUnavailable, DialFailed):  # taken, or logged
+                offered.append(await self.call_back(task.id, seat.operator))
+        return offered
+
+    async def fail_lost_attempts(self) -> list[Callback]:
+        """Store as failed the attempts whose call must be over but were never reported."""
+        longest = (self.settings.ring_seat_seconds + self.settings.dial_caller_seconds
+                   + LOST_MARGIN_SECONDS)
+        async with self._sessions() as session:
+            lost = await unfinished_attempts(session,
+                                             self._clock() - timedelta(seconds=longest))
+        finished = []
+        for attempt_id in lost:  # an answered caller is reported at once: these are lost
+            log.warning("callbacks.attempt_lost", attempt=attempt_id)
+            task = await self.finish(attempt_id, CallbackOutcome.FAILED, None)
+            if task is not None:
+                finished.append(task)
+        return finished
+
+    async def _keep_going(self) -> None:
+        while True:
+            await asyncio.sleep(LOOP_INTERVAL_SECONDS)
+            try:
+                await self.fail_lost_attempts()
+                if self.settings.auto_offer:
+                    await self.offer_due()
+            except Exception:  # a database or AMI hiccup: try again next round
+                log.exception("callbacks.background_failed")
+
+    def _changed(self, task: Callback) -> None:
+        self._bus.publish(events.CallbackChanged(task.id, task.status))
+
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("callbacks.event_failed", exc_info=task.exception())

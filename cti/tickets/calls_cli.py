@@ -1,0 +1,58 @@
+"""``centralino calls list``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy import select
+
+from centralino.core.calls.models import Call
+from centralino.core.cli_support import (
+    ConfigOption,
+    JsonOption,
+    database_session,
+    print_rows,
+    run_on_database,
+    settings_or_exit,
+)
+from cti.tickets.models import Ticket
+
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.callback()
+def _group() -> None:
+    """Calls the engine has handled."""
+
+COLUMNS = ("linkedid", "channel", "caller_id", "caller_name", "did", "started_at",
+           "answered_at", "ended_at", "duration_seconds", "disposition", "tracking_code")
+TABLE_COLUMNS = ("started_at", "caller_id", "did", "disposition", "duration_seconds",
+                 "tracking_code", "linkedid")
+
+@app.command("list")
+def list_command(
+    config: ConfigOption = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many calls.")] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """The most recent calls, newest first."""
+    settings = settings_or_exit(config)
+    rows = run_on_database(_rows(settings.database_url, limit))
+    print_rows(rows, COLUMNS if as_json else TABLE_COLUMNS, as_json, title="Calls")
+
+
+async def _rows(url: str, limit: int) -> list[dict[str, Any]]:
+    async with database_session(url) as session:
+        result = await session.execute(
+            select(Call, Ticket.tracking_code)
+            .outerjoin(Ticket, Ticket.call_linkedid == Call.linkedid)
+            .order_by(Call.started_at.desc(), Call.id.desc())
+            .limit(limit))
+        return [_row(call, code) for call, code in result.all()]
+
+
+def _row(call: Call, tracking_code: str | None) -> dict[str, Any]:
+    row: dict[str, Any] = {name: getattr(call, name) for name in COLUMNS[:-1]}
+    row["tracking_code"] = tracking_code
+    return row

@@ -1,0 +1,96 @@
+"""``centralino config check [FILE]``: a menu file's problems, before a caller meets them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from centralino.core.cli_support import ConfigOption, JsonOption, err_console
+from config.loader import ConfigError, load_settings, read_yaml
+from config.settings import Settings
+from ivr.check import CheckReport, check_menu
+
+app = typer.Typer(no_args_is_help=True)
+
+SANDBOX_SOUNDS = Path("usr/share/asterisk/sounds")
+"""Asterisk's sounds directory inside the sandbox's root filesystem."""
+
+
+@app.callback()
+def _group() -> None:
+    """Configuration files: check them before the engine loads them."""
+
+
+@app.command("check")
+def check(
+    file: Annotated[Path | None, typer.Argument(
+        help="A menu file, or a settings file whose ivr.menu_file is checked (default: the "
+             "effective configuration's menu file).", dir_okay=False)] = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check the IVR menu file: targets, reachability, ways out, classifications, sounds."""
+    report = _check(file, config)
+    if as_json:
+        typer.echo(json.dumps({"ok": not report.errors,
+                               "errors": [asdict(p) for p in report.errors],
+                               "warnings": [asdict(p) for p in report.warnings]},
+                              ensure_ascii=False))
+    else:
+        _print(report)
+    if report.errors:
+        raise typer.Exit(2)
+
+
+def _check(file: Path | None, config: Path | None) -> CheckReport:
+    """The menu file's report; settings that cannot be loaded are its errors."""
+    menu_file: Path | None = None
+    if file is not None:
+        try:
+            if "nodes" in read_yaml(file).data:
+                menu_file = file
+            else:
+                config = file
+        except ConfigError as exc:
+            return CheckReport(errors=list(exc.problems))
+    try:
+        settings = load_settings(config)
+    except ConfigError as exc:
+        return CheckReport(errors=list(exc.problems))
+    sounds_dir, sounds_root = _sounds(settings)
+    return check_menu(menu_file or settings.ivr.menu_file, sounds_dir, sounds_root=sounds_root)
+
+
+def _sounds(settings: Settings) -> tuple[Path | None, Path | None]:
+    """Asterisk's sounds directory, and the root filesystem it is chrooted in, if known.
+
+    ``ivr.sounds_dir``, else the sandbox's if it exists.
+    """
+    root = settings.sandbox.root.expanduser()
+    sounds_dir = settings.ivr.sounds_dir
+    if sounds_dir is None:
+        sounds_dir = root / SANDBOX_SOUNDS
+        return (sounds_dir, root) if sounds_dir.is_dir() else (None, None)
+    return sounds_dir, root if sounds_dir.is_relative_to(root) else None
+
+
+def _print(report: CheckReport) -> None:
+    for kind, colour, problems in (("error", "red", report.errors),
+                                   ("warning", "yellow", report.warnings)):
+        for problem in problems:
+            err_console.print(f"[{colour}]{kind}[/{colour}] {escape(str(problem))}",
+                              highlight=False, soft_wrap=True)
+    warnings = _count(len(report.warnings), "warning")
+    if report.errors:
+        err_console.print(f"{_count(len(report.errors), 'error')}, {warnings}", highlight=False)
+    else:
+        typer.echo(f"menu OK: {_count(report.nodes, 'node')}, {warnings}")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
