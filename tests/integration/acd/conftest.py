@@ -37,7 +37,7 @@ class AmiWatch:
     """The tests' own AMI session: places callers, hangs up, and keeps every event it sees.
 
     With ``ACD_RECORD_EVENTS=DIR`` each test's events are also written to ``DIR/<test>.txt``
-    as AMI text: that is where ``tests/unit/acd_events/`` comes from.
+    as AMI text: that is where ``tests/unit/acd/acd_events/`` comes from.
     """
 
     def __init__(self, client: AmiClient) -> None:

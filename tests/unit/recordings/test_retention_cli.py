@@ -13,9 +13,8 @@ from typer.testing import CliRunner
 from centralino.core.db import utcnow
 from recordings.models import RecordingAccess, RecordingKind
 from recordings.retention_cli import app
-
-from .test_records_cli import run_cli
-from .test_retention import Sessions, add_recording, purged_at
+from tests.unit.recordings.test_records_cli import run_cli
+from tests.unit.recordings.test_retention import Sessions, add_recording, purged_at
 
 pytestmark = pytest.mark.usefixtures("logging_restored")  # purge configures logging
 

@@ -19,8 +19,8 @@ from cti.callbacks.models import Callback, CallbackReason
 from cti.callbacks.service import CallbackRequest, CallbackService
 from cti.callbacks.store import get_callback
 from recordings.models import Recording
-
-from .cti_site import (
+from tests.unit.cti.callbacks.test_callbacks import FakeDialer, Hours
+from tests.unit.cti.site import (
     HTML,
     T0,
     FakeAcd,
@@ -31,7 +31,6 @@ from .cti_site import (
     csrf,
     make_site,
 )
-from .test_callbacks import FakeDialer, Hours
 
 CALLER = "+393331234567"
 

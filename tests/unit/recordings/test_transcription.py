@@ -27,8 +27,7 @@ from recordings.cli import app as voicemails_app
 from recordings.models import Recording, RecordingKind, VoicemailSituation
 from recordings.transcription import Transcriber, TranscriptionError
 from recordings.transcription_service import VoicemailTranscription
-
-from .test_records_cli import run_cli
+from tests.unit.recordings.test_records_cli import run_cli
 
 Sessions = async_sessionmaker[AsyncSession]
 

@@ -21,8 +21,16 @@ from cti.tickets.contacts import add_contact
 from cti.tickets.store import IvrTrace, get_ticket
 from cti.tickets.tracking import format_for_display
 from cti.tickets.workflow import history
-
-from .cti_site import HTML, T0, Sessions, Site, WebSocketSession, add_call, csrf, make_site
+from tests.unit.cti.site import (
+    HTML,
+    T0,
+    Sessions,
+    Site,
+    WebSocketSession,
+    add_call,
+    csrf,
+    make_site,
+)
 
 CALLER = "3391234567"
 

@@ -38,7 +38,7 @@ from cti.tickets.store import IvrTrace, open_ticket_for_call, save_ivr_trace
 
 Sessions = async_sessionmaker[AsyncSession]
 KEY = "test-session-key-0123456789"
-MENU = load_yaml_model(Path(__file__).parents[2] / "config/menus/tollfree.yaml", MenuFile)
+MENU = load_yaml_model(Path(__file__).parents[3] / "config/menus/tollfree.yaml", MenuFile)
 TOKEN = re.compile(r'<input type="hidden" name="csrf_token" value="([^"]+)">')
 HTML = {"Accept": "text/html"}
 T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)  # a Monday morning

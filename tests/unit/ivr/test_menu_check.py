@@ -15,7 +15,7 @@ from ivr.cli import app
 
 SANDBOX_ROOT = SandboxSettings().root.expanduser()
 SANDBOX_SOUNDS = SANDBOX_ROOT / "usr/share/asterisk/sounds"
-SHIPPED_MENU = Path(__file__).parents[2] / "config/menus/tollfree.yaml"
+SHIPPED_MENU = Path(__file__).parents[3] / "config/menus/tollfree.yaml"
 
 CLEAN = """\
 version: 1

@@ -1,4 +1,4 @@
-"""Recorded AMI text (``tests/unit/acd_events/*.txt``) as messages, and the clock, timers and
+"""Recorded AMI text (``tests/unit/acd/acd_events/*.txt``) as messages, and the clock, timers and
 bus recorder the ACD unit tests drive a picture with."""
 
 from __future__ import annotations

@@ -21,8 +21,7 @@ from cti.supervisor.hourly_chart import hourly_chart
 from cti.supervisor.http import LiveBoard
 from cti.supervisor.queue_stats import QueueDayStats
 from cti.tickets.store import IvrTrace
-
-from .cti_site import T0, FakeAcd, Sessions, Site, add_call, first_sse_event, make_site
+from tests.unit.cti.site import T0, FakeAcd, Sessions, Site, add_call, first_sse_event, make_site
 
 ROME = ZoneInfo("Europe/Rome")
 

@@ -32,8 +32,7 @@ from recordings.ingest import IngestFailed, RecordingIngester, RecordingMeta
 from recordings.models import Recording, RecordingKind, VoicemailSituation
 from recordings.naming import voicemail_name
 from recordings.store import sha256_of
-
-from .test_recordings_store import wav_bytes
+from tests.unit.recordings.test_recordings_store import wav_bytes
 
 LINKEDID = "1764612000.42"
 NAME = voicemail_name(VoicemailSituation.BUSY, LINKEDID)

@@ -1,6 +1,6 @@
 """Login, logout, roles and CSRF in the web app.
 
-On SQLite only: the pages do not depend on the backend (tests/unit/test_users.py covers both).
+On SQLite only: the pages do not depend on the backend (tests/unit/core/test_users.py covers both).
 """
 
 from __future__ import annotations

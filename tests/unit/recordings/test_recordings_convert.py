@@ -9,7 +9,7 @@ import pytest
 from pydub import AudioSegment
 
 from recordings.convert import ConversionFailed, WebFormat, convert_for_web
-from tests.unit.test_recordings_store import wav_bytes
+from tests.unit.recordings.test_recordings_store import wav_bytes
 
 needs_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None,
                                   reason="Debian ffmpeg is not installed (make system-packages)")

@@ -6,8 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from config.settings import Settings
-
-from .test_sandbox_render import render, section
+from tests.unit.core.test_sandbox_render import render, section
 
 
 def options(conf_section: str) -> dict[str, str]:

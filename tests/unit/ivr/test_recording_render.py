@@ -12,8 +12,7 @@ from config.loader import ConfigError
 from config.settings import Settings
 from ivr.notices import prepare_notices
 from ivr.prompts import PromptStore
-
-from .test_sandbox_render import render, section
+from tests.unit.core.test_sandbox_render import render, section
 
 RECORDING = {"version": 1, "acd": {"record_calls": True}}
 

@@ -9,8 +9,7 @@ import pytest
 from acd.operators import InvalidRequest, OperatorDesk, Placement, Refused
 from acd.queue_status import AcdActionFailed
 from config.settings import AcdSettings
-
-from .acd_replay import recorded
+from tests.unit.acd.acd_replay import recorded
 
 SEATS = ["seat1", "seat2", "seat3"]
 SUCCESS = {"Response": "Success", "Message": "done"}

@@ -1,4 +1,4 @@
-"""The seat picture, fed with AMI events recorded from the sandbox (``tests/unit/acd_events``)."""
+"""The seat picture, fed with AMI events recorded from the sandbox (``tests/unit/acd/acd_events``)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from acd.state import AcdPicture, SeatState, SeatView
 from centralino.core import events
 from centralino.core.bus import EventBus
 from config.settings import AcdSettings
-
-from .acd_replay import Clock, Published, Timers, recorded, timestamp
+from tests.unit.acd.acd_replay import Clock, Published, Timers, recorded, timestamp
 
 # What the recordings were made with (tests/integration/acd/conftest.py).
 SETTINGS = AcdSettings(ring_timeout=3, wrapup_seconds=2, max_wait_seconds=20)

@@ -17,7 +17,7 @@ from cti.tickets.classifications import (
     sla_hours_for,
 )
 
-SHIPPED_MENU = Path(__file__).parents[2] / "config/menus/tollfree.yaml"
+SHIPPED_MENU = Path(__file__).parents[4] / "config/menus/tollfree.yaml"
 
 
 def menu(classifications: list[dict[str, Any]]) -> MenuFile:

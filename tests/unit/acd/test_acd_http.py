@@ -13,8 +13,7 @@ from acd.queue_status import QueueSnapshot
 from acd.state import AcdPicture
 from centralino.core.bus import EventBus
 from config.settings import AcdSettings
-
-from .acd_replay import Clock, Timers, recorded
+from tests.unit.acd.acd_replay import Clock, Timers, recorded
 
 
 async def test_get_seats_lists_every_seat_with_its_operator_state_and_since() -> None:

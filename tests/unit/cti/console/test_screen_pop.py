@@ -20,8 +20,7 @@ from cti.console.screen_pop import ScreenPopService
 from cti.tickets.contacts import add_contact, contact_by_phone
 from cti.tickets.store import IvrTrace, get_ticket
 from cti.tickets.workflow import history, resolve
-
-from .cti_site import MENU, T0, Sessions, add_call
+from tests.unit.cti.site import MENU, T0, Sessions, add_call
 
 CALLER = "3391234567"
 TRACE = IvrTrace(dtmf_path="12", ivr_outcome="queued", classification="seismic.damage",

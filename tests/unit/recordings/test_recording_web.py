@@ -19,8 +19,7 @@ from cti.tickets.models import Ticket
 from recordings.access import OWNERSHIP_CHECKS, PLAY_LOG_WINDOW, OwnershipCheck
 from recordings.http import recordings_router
 from recordings.models import Recording, RecordingAccess, RecordingKind
-
-from .cti_site import HTML, KEY, T0, Sessions, Site, _healthy, add_call, make_site
+from tests.unit.cti.site import HTML, KEY, T0, Sessions, Site, _healthy, add_call, make_site
 
 WAV = b"RIFF" + bytes(range(256)) * 4  # 1028 bytes, "the original"
 WEB = b"OggS" + bytes(reversed(range(256))) * 2  # 516 bytes, "the web copy"
