@@ -20,7 +20,7 @@ def prepare_work_dir(work_dir: Path, database_url: str | None) -> str:
     URL (``database_url``, or a SQLite file in the work directory)."""
     work_dir.mkdir(parents=True, exist_ok=True)
     os.environ[SECRETS_FILE_ENV] = str(work_dir / "secrets.yaml")
-    return database_url or f"sqlite+aiosqlite:///{work_dir / 'centralino.core.db'}"
+    return database_url or f"sqlite+aiosqlite:///{work_dir / 'centralino.db'}"
 
 
 async def _stopped_by_sigterm(measurement: Coroutine[Any, Any, tuple[Path, Path]]

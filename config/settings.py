@@ -223,7 +223,7 @@ class Settings(_Strict):
     """Everything the engine, the sandbox and the CLI read."""
 
     version: Literal[1]
-    database_url: str = "sqlite+aiosqlite:///var/centralino.core.db"
+    database_url: str = "sqlite+aiosqlite:///var/centralino.db"
     web: WebSettings = WebSettings()
     asterisk: AsteriskSettings = AsteriskSettings()
     toll_free: TollFreeSettings = TollFreeSettings()

@@ -38,7 +38,7 @@ async def _postgres_admin() -> tuple[asyncpg.Connection, str]:
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """The URL of an empty database (no schema), SQLite in a temp file or a new PostgreSQL DB."""
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'centralino.core.db'}"
+        yield f"sqlite+aiosqlite:///{tmp_path / 'centralino.db'}"
         return
     admin, user = await _postgres_admin()
     name = f"centralino_test_{uuid.uuid4().hex[:12]}"

@@ -61,7 +61,7 @@ def client_for(app: FastAPI, base_url: str = "http://test") -> httpx.AsyncClient
 
 @pytest_asyncio.fixture
 async def db_session_factory(tmp_path: Path) -> AsyncIterator[Sessions]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'centralino.core.db'}"
+    url = f"sqlite+aiosqlite:///{tmp_path / 'centralino.db'}"
     await upgrade_database(url)
     engine = create_engine(url)
     try:

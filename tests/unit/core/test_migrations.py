@@ -71,8 +71,8 @@ async def test_the_default_relative_sqlite_path_works_from_any_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)  # no alembic.ini here; the var/ directory does not exist yet
-    await upgrade_database("sqlite+aiosqlite:///var/centralino.core.db")
-    assert (tmp_path / "var" / "centralino.core.db").is_file()
+    await upgrade_database("sqlite+aiosqlite:///var/centralino.db")
+    assert (tmp_path / "var" / "centralino.db").is_file()
 
 
 async def test_constraints_carry_the_names_of_the_naming_convention(database_url: str) -> None:

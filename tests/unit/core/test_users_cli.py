@@ -20,7 +20,7 @@ UNREACHABLE = "postgresql+asyncpg://nobody:s3cret@127.0.0.1:1/x"
 
 @pytest.fixture
 def url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'centralino.core.db'}"
+    return f"sqlite+aiosqlite:///{tmp_path / 'centralino.db'}"
 
 
 def users(*args: str, url: str) -> Result:

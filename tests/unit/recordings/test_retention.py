@@ -126,7 +126,7 @@ async def test_a_path_leaving_the_recordings_directory_is_never_deleted(
 
 
 @pytest.mark.parametrize(("url", "sync"), [
-    ("sqlite+aiosqlite:///var/centralino.core.db", "sqlite:///var/centralino.core.db"),
+    ("sqlite+aiosqlite:///var/centralino.db", "sqlite:///var/centralino.db"),
     ("postgresql+asyncpg://app@db:5432/centralino", "postgresql+psycopg://app@db:5432/centralino"),
 ])
 def test_the_job_store_reaches_the_same_database_synchronously(url: str, sync: str) -> None:
