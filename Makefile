@@ -8,14 +8,19 @@ BIN := $(VENV)/bin
 APT_PACKAGES := debootstrap sip-tester espeak-ng chromium ffmpeg
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup system-packages lint
+.PHONY: run test docs setup system-packages lint
 
 run: setup
 	$(BIN)/centralino run --sandbox
 
 test: setup
 	$(BIN)/lint-imports
+	$(BIN)/mkdocs build --strict --site-dir site
 	$(BIN)/python -m pytest
+
+# The reference in docs/, built into site/ (nothing is served); a warning or a broken link fails.
+docs: setup
+	$(BIN)/mkdocs build --strict --site-dir site
 
 lint: setup
 	$(BIN)/ruff check .

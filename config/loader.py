@@ -154,7 +154,7 @@ def _problem(file: str, error: Any, yaml_file: YamlFile) -> ConfigProblem:
     line = yaml_file.line_of(*loc)
     kind = error["type"]
     if kind == "extra_forbidden":
-        message = "unknown key (check the spelling; see the configuration reference in README.md)"
+        message = "unknown key (check the spelling; see docs/configuration.md)"
     elif kind == "missing":
         message = "required value is missing"
     else:
