@@ -2,8 +2,9 @@
 
 The commands talk to Asterisk themselves (AMI, with the secrets file's AMI secret): they work
 whether the engine runs or not, and the engine's picture follows from the events they cause.
-Exit codes: 1 when Asterisk cannot be reached or refuses, 2 for bad usage (an unknown seat or
-pause reason).
+Exit codes: 1 when Asterisk (or, for ``login``, the database) cannot be reached or refuses, 2
+for bad usage (an unknown seat or pause reason; ``login`` of a name that is no active user of
+the web app, since the console is where an operator works).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated, TypeVar
 
 import typer
@@ -19,8 +21,18 @@ from acd.operators import InvalidRequest, OperatorDesk, Placement, Refused, chec
 from acd.queue_status import read_snapshot
 from acd.state import AcdPicture
 from centralino.core.ami import AmiClient, AmiError
+from centralino.core.auth.models import User
+from centralino.core.auth.service import get_user
 from centralino.core.bus import EventBus
-from centralino.core.cli_support import ConfigOption, JsonOption, fail, print_rows, settings_or_exit
+from centralino.core.cli_support import (
+    ConfigOption,
+    JsonOption,
+    database_session,
+    fail,
+    print_rows,
+    run_on_database,
+    settings_or_exit,
+)
 from config.secrets import load_secrets
 from config.settings import Settings
 
@@ -65,7 +77,9 @@ def status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
         return
     for row in rows:
         row["registered"] = "yes" if row["registered"] else "no"
-    print_rows(rows, SEAT_COLUMNS, as_json=False, title=f"Seats of queue {settings.acd.queue}")
+        row["since"] = datetime.fromisoformat(row["since"]) if row["since"] else None
+    print_rows(rows, SEAT_COLUMNS, as_json=False, title=f"Seats of queue {settings.acd.queue}",
+               settings=settings)
     typer.echo(f"callers waiting: {len(picture.waiting())}")
 
 
@@ -76,7 +90,8 @@ def login(
     config: ConfigOption = None,
 ) -> None:
     """Log NAME in at SEAT: calls from the queue reach that seat's phone."""
-    placement = _act(config, lambda desk: desk.login(name, seat), name, seat=seat)
+    placement = _act(config, lambda desk: desk.login(name, seat), name, seat=seat,
+                     known_user=True)
     typer.echo(f"{name} is logged in at {placement.seat}")
     if not placement.registered:
         typer.echo(f"note: no phone is registered as {placement.seat}: calls reach it once "
@@ -109,17 +124,38 @@ def logout(name: NameArgument, config: ConfigOption = None) -> None:
 
 
 def _act(config: ConfigOption, action: Callable[[OperatorDesk], Awaitable[Placement]],
-         operator: str, seat: str | None = None, reason: str | None = None) -> Placement:
-    """Check the request (exit 2 if it is bad, before reaching Asterisk), then carry it out."""
+         operator: str, seat: str | None = None, reason: str | None = None,
+         known_user: bool = False) -> Placement:
+    """Check the request (exit 2 if it is bad, before reaching Asterisk), then carry it out.
+
+    ``known_user``: ``operator`` must also be an active user of the web app."""
     settings = settings_or_exit(config)
     try:
         check_request(settings.acd, settings.seats.names, operator, seat=seat, reason=reason)
+        if known_user:
+            _check_user(settings, operator)
         return _with_asterisk(settings, lambda ami: action(
             OperatorDesk(ami, settings.acd, settings.seats.names)))
     except InvalidRequest as exc:
         raise fail(str(exc), code=2) from None
     except Refused as exc:
         raise fail(str(exc)) from None
+
+
+def _check_user(settings: Settings, name: str) -> None:
+    """Raise InvalidRequest unless ``name`` is an active user; exit 1 if the database cannot
+    be reached."""
+    user = run_on_database(_user(settings.database_url, name))
+    if user is None:
+        raise InvalidRequest(f"no user named {name!r}: create one first with "
+                             f"`centralino users add {name} --role operator`")
+    if not user.active:
+        raise InvalidRequest(f"user {name!r} is disabled")
+
+
+async def _user(url: str, name: str) -> User | None:
+    async with database_session(url) as session:
+        return await get_user(session, name)
 
 
 def _with_asterisk(settings: Settings, work: Callable[[AmiClient], Awaitable[T]]) -> T:

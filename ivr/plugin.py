@@ -14,6 +14,7 @@ from fastapi import APIRouter
 from centralino.core.domain import CliGroup, Core, Domain, Plugin
 from centralino.core.hours.service import HoursService
 from centralino.core.stasis import CallScript
+from centralino.core.tasks import TaskSet
 from config.loader import ConfigError
 from cti.tickets.desk import TicketDesk
 from ivr.cli import app as config_app
@@ -44,7 +45,7 @@ class Ivr(Domain):
             "tollfree": IvrScript(self.menus, desk, voicemail, self._hours.status),
             "overflow": OverflowScript(self.menus, desk, voicemail),
         }
-        self._reloads: set[asyncio.Task[None]] = set()
+        self._reloads = TaskSet()
 
     def scripts(self) -> Mapping[str, CallScript]:
         return self._scripts
@@ -78,6 +79,7 @@ class Ivr(Domain):
     async def stop(self) -> None:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+        await self._reloads.cancel_all()
 
     def _reload_on_signal(self) -> None:
         async def reload() -> None:
@@ -86,9 +88,7 @@ class Ivr(Domain):
             except ConfigError as exc:
                 log.error("ivr.menu_reload_refused", problems=[str(p) for p in exc.problems])
 
-        task = asyncio.create_task(reload(), name="menu-reload")
-        self._reloads.add(task)
-        task.add_done_callback(self._reloads.discard)
+        self._reloads.spawn(reload(), name="menu-reload")
 
 
 PLUGIN = Plugin("ivr", build=Ivr, commands=(

@@ -51,7 +51,8 @@ def list_command(
     """The most recent voicemail messages, newest first (paths under recordings.dir)."""
     settings = settings_or_exit(config)
     rows = run_on_database(_rows(settings.database_url, settings.recordings.dir, limit))
-    print_rows(rows, COLUMNS if as_json else TABLE_COLUMNS, as_json, title="Voicemail")
+    print_rows(rows, COLUMNS if as_json else TABLE_COLUMNS, as_json, title="Voicemail",
+               settings=settings)
 
 
 async def _rows(url: str, folder: Path, limit: int) -> list[dict[str, Any]]:

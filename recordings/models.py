@@ -11,10 +11,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from centralino.core.db import Base, UTCDateTime, utcnow
+from centralino.core.db import Base, UTCDateTime, enum_check, utcnow
 
 
 class RecordingKind(StrEnum):
@@ -36,17 +36,13 @@ class RecordingAccessAction(StrEnum):
     DOWNLOAD = "download"
 
 
-def _values(enum: type[StrEnum]) -> str:
-    return ", ".join(f"'{member.value}'" for member in enum)
-
-
 class Recording(Base):
     __tablename__ = "recordings"
     __table_args__ = (
         Index("ix_recordings_recorded_at", "recorded_at"),
         Index("ix_recordings_call_linkedid", "call_linkedid"),
-        CheckConstraint(f"kind IN ({_values(RecordingKind)})", name="kind"),
-        CheckConstraint(f"situation IN ({_values(VoicemailSituation)})", name="situation"),
+        enum_check("kind", RecordingKind),
+        enum_check("situation", VoicemailSituation),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -79,7 +75,7 @@ class RecordingAccess(Base):
     __tablename__ = "recording_access"
     __table_args__ = (
         Index("ix_recording_access_recording_id", "recording_id"),
-        CheckConstraint(f"action IN ({_values(RecordingAccessAction)})", name="action"),
+        enum_check("action", RecordingAccessAction),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -50,7 +50,7 @@ def purge_command(
     configure_logging(settings.logging)  # what was removed goes to stderr, as the engine logs it
     purged = run_on_database(_purge(settings, dry_run))
     print_rows([_purged_row(p) for p in purged], PURGE_COLUMNS, as_json,
-               title="Would purge" if dry_run else "Purged")
+               title="Would purge" if dry_run else "Purged", settings=settings)
 
 
 async def _purge(settings: Settings, dry_run: bool) -> list[PurgedRecording]:
@@ -75,7 +75,8 @@ def access_log_command(
     """Who played or downloaded recordings, and when, newest first."""
     settings = settings_or_exit(config)
     rows = run_on_database(_access_rows(settings.database_url, recording, limit))
-    print_rows(rows, ACCESS_COLUMNS, as_json, title="Recording access log")
+    print_rows(rows, ACCESS_COLUMNS, as_json, title="Recording access log",
+               settings=settings)
 
 
 async def _access_rows(url: str, recording: int | None, limit: int) -> list[dict[str, Any]]:
@@ -91,7 +92,7 @@ def quarantine_command(config: ConfigOption = None, as_json: JsonOption = False)
     then delete them (retention does not)."""
     settings = settings_or_exit(config)
     print_rows(quarantined(settings.recordings.dir), QUARANTINE_COLUMNS, as_json,
-               title="Quarantined recordings")
+               title="Quarantined recordings", settings=settings)
 
 
 def quarantined(recordings_dir: Path) -> list[dict[str, Any]]:

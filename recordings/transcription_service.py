@@ -5,7 +5,6 @@ transcription was off or that failed (:func:`untranscribed_voicemails`, the CLI'
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import structlog
@@ -14,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from centralino.core import events
 from centralino.core.bus import EventBus
+from centralino.core.tasks import TaskSet
 from recordings.models import Recording, RecordingKind
 from recordings.retention import UnsafeRecordingPath, recording_file
 from recordings.transcription import Transcriber, Transcript, TranscriptionError
@@ -40,7 +40,7 @@ class VoicemailTranscription:
         self._transcriber = transcriber
         self._sessions = sessions
         self._dir = recordings_dir
-        self._tasks: set[asyncio.Task[Transcript | None]] = set()
+        self._tasks = TaskSet(failure_event="recordings.transcription_task_failed")
         if transcriber.enabled:
             bus.subscribe(events.VoicemailStored, self._on_stored)
 
@@ -69,10 +69,8 @@ class VoicemailTranscription:
 
     async def close(self) -> None:
         """Wait for the transcriptions under way (the transcriber is closed by its owner)."""
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.wait()
 
     def _on_stored(self, event: events.VoicemailStored) -> None:
-        task = asyncio.create_task(self.transcribe(event.recording_id),
-                                   name=f"transcribe-{event.recording_id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self.transcribe(event.recording_id),
+                          name=f"transcribe-{event.recording_id}")

@@ -31,9 +31,11 @@ from centralino.core.domain import Core, Domain, Services
 from centralino.core.gc_pauses import freeze_startup_objects, watch_gc_pauses
 from centralino.core.group_commit import GroupCommit
 from centralino.core.health import ComponentHealth, HealthReport
+from centralino.core.hours.service import HoursService
 from centralino.core.loop_lag import watch_loop_lag
 from centralino.core.stasis import StasisDispatcher
 from centralino.core.web import create_web_app
+from centralino.core.welcome import log_welcome
 from config.secrets import Secrets
 from config.settings import Settings
 
@@ -166,6 +168,8 @@ class Engine:
             log.info("engine.started",
                      web=f"http://{self.settings.web.host}:{self.settings.web.port}",
                      asterisk=self.settings.asterisk.host)
+            await log_welcome(self.settings, self.service(HoursService).status_json(),
+                              self.sessions)
             await asyncio.wait({web_task, asyncio.create_task(stop.wait())},
                                return_when=asyncio.FIRST_COMPLETED)
             if web_task.done() and web_task.exception():

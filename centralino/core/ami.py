@@ -31,6 +31,7 @@ from panoramisk.message import Message
 
 from centralino.core import metrics
 from centralino.core.backoff import Backoff
+from centralino.core.tasks import TaskSet
 from config.settings import AsteriskSettings
 
 log = structlog.get_logger(__name__)
@@ -117,7 +118,7 @@ class AmiClient:
         self.last_error: str | None = None
         self._login_hooks: list[LoginHook] = []
         self._inflight: dict[asyncio.Future[Any], str] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet(failure_event="ami.callback_failed")
         self._runner: asyncio.Task[None] | None = None
         self._lost: asyncio.Future[Any] | None = None
         self._booted_seen = False  # FullyBooted arrived on this session (maybe before login ended)
@@ -145,9 +146,7 @@ class AmiClient:
             with contextlib.suppress(asyncio.CancelledError):
                 await runner
         self._manager.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.cancel_all()
         self._fail_inflight(lambda name: True, AmiUnavailable("the AMI client was closed"))
         self._set_connected(False)
 
@@ -225,14 +224,7 @@ class AmiClient:
             log.exception("ami.callback_failed", callback=getattr(callback, "__qualname__", ""))
             return
         if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
-            task = asyncio.ensure_future(result)
-            self._tasks.add(task)
-            task.add_done_callback(self._callback_done)
-
-    def _callback_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("ami.callback_failed", exc_info=task.exception())
+            self._tasks.spawn(result)
 
     def _set_connected(self, connected: bool) -> None:
         self.connected = connected

@@ -1,15 +1,31 @@
-"""Helpers shared by every CLI command: loading settings, printing rows."""
+"""Helpers shared by every CLI command: loading settings, printing rows.
+
+Conventions every command follows (the docs' "CLI conventions"):
+
+- ``--config FILE`` may come after the subcommand or before it (``centralino --config FILE
+  tickets list``); after wins. Without it, ``$CENTRALINO_CONFIG``, else the embedded defaults.
+- Tables show times in the center's time zone (the menu file's ``hours.timezone``), each with
+  its zone's abbreviation, the zone named under the table; ``--json`` gives ISO 8601 with the
+  UTC offset, as stored.
+- Tables are never cut: a long value folds onto more lines in a terminal; piped, the table is
+  as wide as its longest row.
+- Exit codes: 0 done; 1 the command could not do its work (database or Asterisk unreachable,
+  no such record, a refused change); 2 bad usage or bad configuration.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import getpass
 import json
+import os
+import sys
 from collections.abc import AsyncIterator, Coroutine, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -17,7 +33,14 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from centralino.core.db import DatabaseUnavailable, create_engine, session_factory, upgrade_database
-from config.loader import ConfigError, ConfigProblem, load_settings
+from config.loader import (
+    CONFIG_ENV,
+    ConfigError,
+    ConfigProblem,
+    load_settings,
+    load_yaml_model,
+)
+from config.menu import MenuFile
 from config.settings import Settings
 
 ConfigOption = Annotated[
@@ -29,6 +52,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machine
 
 err_console = Console(stderr=True)
 T = TypeVar("T")
+PIPED_WIDTH = 10_000  # columns of a table printed to a file or a pipe: as wide as its rows
 
 
 @asynccontextmanager
@@ -66,6 +90,14 @@ def os_user() -> str:
         return "cli"
 
 
+def root_options(config: ConfigOption = None) -> None:
+    """The ``centralino`` command's own options (its callback): ``--config`` before the
+    subcommand becomes ``$CENTRALINO_CONFIG`` for the subcommand, whose own ``--config`` still
+    wins."""
+    if config is not None:
+        os.environ[CONFIG_ENV] = str(config)
+
+
 def settings_or_exit(path: Path | None) -> Settings:
     """Load settings; on bad configuration print one line per problem and exit with code 2."""
     try:
@@ -87,6 +119,25 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def center_zone(settings: Settings) -> ZoneInfo:
+    """The center's time zone: the menu file's ``hours.timezone``. A menu file that cannot be
+    read gives UTC, with a note on stderr (listing data does not need the menu)."""
+    try:
+        return ZoneInfo(load_yaml_model(settings.ivr.menu_file, MenuFile).hours.timezone)
+    except ConfigError as exc:
+        err_console.print(f"note: times in UTC: {exc.problems[0]}", highlight=False,
+                          soft_wrap=True)
+        return ZoneInfo("UTC")
+
+
+def local_time(value: datetime, zone: tzinfo) -> str:
+    """``value`` on the clock of ``zone``, with the zone's abbreviation: ``2026-03-02 09:15:00
+    CET``. A naive ``value`` is taken as UTC (as the database gives it)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
 def _json_value(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
@@ -96,35 +147,53 @@ def json_ready(row: dict[str, Any]) -> dict[str, Any]:
     return {key: _json_value(value) for key, value in row.items()}
 
 
-def _text(value: Any) -> str:
+def _text(value: Any, zone: tzinfo | None) -> str:
     if value is None:
         return ""
     if isinstance(value, list):
-        return "\n".join(" ".join(str(v) for v in item.values()) if isinstance(item, dict)
-                         else str(item) for item in value)
+        return "\n".join(" ".join(_text(v, zone) for v in item.values())
+                         if isinstance(item, dict) else _text(item, zone) for item in value)
+    if isinstance(value, datetime) and zone is not None:
+        return local_time(value, zone)
     return str(_json_value(value))
 
 
-def print_record(row: dict[str, Any], title: str) -> None:
-    """One record as a two-column table (lists one item per line)."""
-    table = Table(title=title, show_header=False)
-    table.add_column("field", style="bold")
+def table_console() -> Console:
+    """Where tables go: stdout; piped or redirected, wide enough that no row is cut."""
+    console = Console()
+    if console.is_terminal:
+        return console
+    return Console(width=PIPED_WIDTH, file=sys.stdout)
+
+
+def _zone_caption(zone: tzinfo | None) -> str | None:
+    return f"times in {zone}" if zone is not None else None
+
+
+def print_record(row: dict[str, Any], title: str, settings: Settings | None = None) -> None:
+    """One record as a two-column table (lists one item per line); with ``settings``, times
+    in the center's time zone."""
+    zone = center_zone(settings) if settings is not None else None
+    table = Table(title=title, show_header=False, caption=_zone_caption(zone))
+    table.add_column("field", style="bold", no_wrap=True)
     table.add_column("value", overflow="fold")
     for key, value in row.items():
-        table.add_row(key, _text(value))
-    Console().print(table)
+        table.add_row(key, _text(value, zone))
+    table_console().print(table)
 
 
 def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], as_json: bool,
-               title: str) -> None:
-    """Print ``rows`` as a JSON array (ISO-8601 times) or as a table of ``columns``."""
+               title: str, settings: Settings | None = None) -> None:
+    """Print ``rows`` as a JSON array (ISO-8601 times) or as a table of ``columns``; with
+    ``settings``, the table's times are in the center's time zone."""
     if as_json:
         payload = [json_ready(row) for row in rows]
         typer.echo(json.dumps(payload, ensure_ascii=False))
         return
-    table = Table(title=title)
+    zone = center_zone(settings) if settings is not None else None
+    table = Table(title=title, caption=_zone_caption(zone))
     for column in columns:
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*(_text(row.get(c)) for c in columns))
-    Console().print(table)
+        table.add_row(*(_text(row.get(c), zone) for c in columns))
+    table_console().print(table)

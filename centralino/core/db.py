@@ -19,6 +19,7 @@ import contextlib
 import functools
 from collections.abc import Callable
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -26,7 +27,16 @@ import sqlalchemy
 from alembic import command
 from alembic.config import Config
 from alembic.util import CommandError
-from sqlalchemy import Connection, DateTime, Engine, MetaData, Table, event, text
+from sqlalchemy import (
+    CheckConstraint,
+    Connection,
+    DateTime,
+    Engine,
+    MetaData,
+    Table,
+    event,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -89,6 +99,14 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def enum_check(column: str, enum: type[StrEnum], name: str | None = None) -> CheckConstraint:
+    """``CHECK (column IN ('a', 'b', …))`` over ``enum``'s values, in their order; named
+    ``name`` (default: the column), which the naming convention turns into ``ck_<table>_<name>``.
+    """
+    values = ", ".join(f"'{member.value}'" for member in enum)
+    return CheckConstraint(f"{column} IN ({values})", name=name or column)
 
 
 def utcnow() -> datetime:

@@ -39,7 +39,7 @@ def list_command(
     """Callback tasks, soonest due first."""
     settings = settings_or_exit(config)
     rows = run_on_database(_rows(settings.database_url, status or list(ACTIVE_STATUSES), limit))
-    print_rows(rows, COLUMNS, as_json, title="Callbacks")
+    print_rows(rows, COLUMNS, as_json, title="Callbacks", settings=settings)
 
 
 async def _rows(url: str, statuses: list[CallbackStatus], limit: int) -> list[dict[str, Any]]:

@@ -2,6 +2,11 @@
 ``POST /api/callbacks/{id}/close``, and the cards the console shows (task, tickets, messages
 with player and transcript).
 
+The console's call button is disabled, with the reason as its text, when no call can work
+(:data:`BLOCKED_CALL`: no outbound trunk, the operator at no seat, the seat's phone not
+registered); a task whose last attempt failed on the center's side (:data:`FAILED_ATTEMPT`:
+Asterisk refused the call, the seat did not answer) shows that as an error.
+
 Audio is served by the recordings package at ``/recordings/{id}/audio``.
 """
 
@@ -20,7 +25,7 @@ from centralino.core.auth.models import Role, User
 from centralino.core.auth.web import current_user
 from centralino.core.dialing import DialFailed
 from cti.callbacks.models import ACTIVE_STATUSES, Callback, CallbackStatus
-from cti.callbacks.service import NotAtSeat
+from cti.callbacks.service import CannotCall
 from cti.callbacks.store import CallbackUnavailable, list_callbacks, recordings_of, tracking_codes
 
 log = structlog.get_logger(__name__)
@@ -34,6 +39,21 @@ class CallbackCalls(Protocol):
 
     async def call_back(self, callback_id: int, operator: str) -> Callback: ...
     async def close(self, callback_id: int, operator: str) -> Callback: ...
+    def call_blocker(self, operator: str) -> str | None: ...
+
+
+BLOCKED_CALL = {  # why the call button is disabled (CannotCall codes)
+    CannotCall.NO_TRUNK: "Nessuna linea in uscita: il centralino non ha un trunk per chiamare "
+                         "(toll_free.outbound_contact non configurato).",
+    CannotCall.NO_SEAT: "Entra in servizio su una postazione per richiamare.",
+    CannotCall.SEAT_UNREGISTERED: "Il telefono della tua postazione non è registrato: "
+                                  "accendilo o ricollegalo per richiamare.",
+}
+FAILED_ATTEMPT = {  # the last attempt's outcome, when the fault was on the center's side
+    "failed": "L'ultima richiamata non è partita: il centralino non ha potuto avviare la "
+              "chiamata.",
+    "seat_unavailable": "L'ultima richiamata non è partita: la postazione non ha risposto.",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +83,13 @@ class CallbackCard:
     tickets: list[str]  # tracking codes of the calls it gathers
     messages: list[Message]
 
+    @property
+    def failed_attempt(self) -> str | None:
+        """The error to show on an open task whose last attempt failed on the center's side."""
+        if self.task.status != "open" or self.task.last_outcome is None:
+            return None
+        return FAILED_ATTEMPT.get(self.task.last_outcome)
+
     def to_json(self) -> dict[str, Any]:
         return {**self.task.to_json(), "tickets": self.tickets,
                 "messages": [m.to_json() for m in self.messages]}
@@ -83,14 +110,14 @@ async def callback_cards(session: AsyncSession,
         for task in tasks]
 
 
-CALL_REFUSED = (NotAtSeat, CallbackUnavailable, DialFailed)
+CALL_REFUSED = (CannotCall, CallbackUnavailable, DialFailed)
 """What :meth:`CallbackCalls.call_back` raises when the call does not start."""
 
 
-def refusal(exc: NotAtSeat | CallbackUnavailable | DialFailed) -> tuple[int, str]:
+def refusal(exc: CannotCall | CallbackUnavailable | DialFailed) -> tuple[int, str]:
     """The HTTP status and the operator's explanation of a call back that did not start."""
-    if isinstance(exc, NotAtSeat):
-        return 409, "Entra in servizio su una postazione per richiamare."
+    if isinstance(exc, CannotCall):
+        return 409, BLOCKED_CALL.get(exc.reason, str(exc))
     if isinstance(exc, CallbackUnavailable):
         return 409, "Questa richiamata non è più da fare (già in corso o chiusa)."
     return 502, "Il centralino non ha potuto avviare la chiamata: riprova tra poco."

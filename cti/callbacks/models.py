@@ -11,10 +11,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from centralino.core.db import Base, UTCDateTime, utcnow
+from centralino.core.db import Base, UTCDateTime, enum_check, utcnow
 
 
 class CallbackReason(StrEnum):
@@ -47,10 +47,6 @@ class CallbackOutcome(StrEnum):
     FAILED = "failed"  # Asterisk refused the call, or the engine lost track of it
 
 
-def _values(enum: type[StrEnum]) -> str:
-    return ", ".join(f"'{member.value}'" for member in enum)
-
-
 _ACTIVE = text("status IN ('open', 'in_progress')")
 
 
@@ -60,8 +56,8 @@ class Callback(Base):
         Index("ix_callbacks_due_at", "due_at"),
         Index("uq_callbacks_active_caller", "caller", unique=True,
               sqlite_where=_ACTIVE, postgresql_where=_ACTIVE),
-        CheckConstraint(f"reason IN ({_values(CallbackReason)})", name="reason"),
-        CheckConstraint(f"status IN ({_values(CallbackStatus)})", name="status"),
+        enum_check("reason", CallbackReason),
+        enum_check("status", CallbackStatus),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -98,7 +94,7 @@ class CallbackAttempt(Base):
     __tablename__ = "callback_attempts"
     __table_args__ = (
         Index("ix_callback_attempts_callback_id", "callback_id"),
-        CheckConstraint(f"outcome IN ({_values(CallbackOutcome)})", name="outcome"),
+        enum_check("outcome", CallbackOutcome),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -28,7 +28,9 @@ class Callbacks(Domain):
         self._hours = core.services.get(HoursService)
         self.service = CallbackService(core.sessions, core.bus,
                                        CallbackDialer(core.ami, settings),
-                                       core.services.get(AcdPicture), settings, core.clock)
+                                       core.services.get(AcdPicture), settings, core.clock,
+                                       outbound_trunk=bool(
+                                           core.settings.toll_free.outbound_contact))
         follow_results(core.ami, self.service.on_result)
         core.services.provide(CallbackService, self.service, by="callbacks")
         core.services.get(OwnershipChecks).append(callback_recording)

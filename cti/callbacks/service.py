@@ -5,6 +5,9 @@
   active one), due at once in office hours, else at the next opening;
 - :meth:`CallbackService.call_back` rings the operator's seat, then dials the caller
   (:class:`cti.callbacks.dialer.CallbackDialer`); the dialplan's result moves the task on;
+  :meth:`CallbackService.call_blocker` says beforehand why no call can work (no outbound
+  trunk, the operator at no seat, the seat's phone not registered), and ``call_back`` refuses
+  then, before an attempt is stored;
 - with ``callbacks.auto_offer`` a loop offers the next due task to a seat idle long enough;
 - an attempt nobody reported on (a result lost with the AMI connection, an engine restart) is
   stored as ``failed`` once its call must be over, so its task can be called again;
@@ -33,6 +36,7 @@ from centralino.core.bus import EventBus
 from centralino.core.calls.service import get_call
 from centralino.core.dialing import DialFailed, DialReport
 from centralino.core.hours.rules import CenterState, OfficeHours, Override, effective_status
+from centralino.core.tasks import TaskSet
 from config.settings import CallbackSettings
 from cti.callbacks.dialer import outcome_of
 from cti.callbacks.models import Callback, CallbackOutcome, CallbackReason
@@ -53,8 +57,23 @@ LOOP_INTERVAL_SECONDS = 5.0  # how often idle seats and lost attempts are looked
 LOST_MARGIN_SECONDS = 60  # after the longest ring + dial, an unreported attempt is lost
 
 
-class NotAtSeat(Exception):
+class CannotCall(Exception):
+    """No call back can work now; ``reason`` is one of the codes below."""
+
+    NO_TRUNK = "no_trunk"  # toll_free.outbound_contact unset: the caller cannot be dialled
+    NO_SEAT = "no_seat"  # the operator is not logged in at a seat
+    SEAT_UNREGISTERED = "seat_unregistered"  # no phone is registered as the seat
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class NotAtSeat(CannotCall):
     """The operator is not logged in at a seat: there is nothing to ring."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(CannotCall.NO_SEAT, message)
 
 
 class Dialer(Protocol):
@@ -95,8 +114,10 @@ class CallbackService:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], bus: EventBus,
                  dialer: Dialer, seats: Seats, settings: CallbackSettings,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], *, outbound_trunk: bool = True) -> None:
+        """``outbound_trunk``: whether calls out have a trunk (``toll_free.outbound_contact``)."""
         self._sessions = sessions
+        self.outbound_trunk = outbound_trunk
         self._bus = bus
         self._dialer = dialer
         self._seats = seats
@@ -104,7 +125,7 @@ class CallbackService:
         self._clock = clock
         self._hours: Hours | None = None
         self._calling: dict[int, str] = {}  # attempt id -> operator, while the call is on
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet(failure_event="callbacks.event_failed")
         self._loop: asyncio.Task[None] | None = None
         bus.subscribe(events.VoicemailStored, lambda e: self._spawn(self.request(CallbackRequest(
             e.caller_id, CallbackReason.VOICEMAIL, e.linkedid, e.recording_id))))
@@ -128,7 +149,7 @@ class CallbackService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop
             self._loop = None
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.wait()
 
     # -- tasks from calls -------------------------------------------------------------------------
 
@@ -164,15 +185,30 @@ class CallbackService:
 
     # -- calling back -----------------------------------------------------------------------------
 
+    def call_blocker(self, operator: str) -> str | None:
+        """Why no call back by ``operator`` can work now (a :class:`CannotCall` code), or None."""
+        if not self.outbound_trunk:
+            return CannotCall.NO_TRUNK
+        seat = next((s for s in self._seats.seats() if s.operator == operator), None)
+        if seat is None:
+            return CannotCall.NO_SEAT
+        if not seat.registered:
+            return CannotCall.SEAT_UNREGISTERED
+        return None
+
     async def call_back(self, callback_id: int, operator: str) -> Callback:
         """Ring ``operator``'s seat, then dial the task's caller.
 
-        Raises :class:`NotAtSeat`, :class:`CallbackUnavailable` (not open), or
-        :class:`DialFailed` (Asterisk did not take the call; the attempt is stored as failed).
+        Raises :class:`CannotCall` (:class:`NotAtSeat` at no seat; nothing stored),
+        :class:`CallbackUnavailable` (not open), or :class:`DialFailed` (Asterisk did not take
+        the call; the attempt is stored as failed).
         """
-        seat = next((s.name for s in self._seats.seats() if s.operator == operator), None)
-        if seat is None:
+        blocker = self.call_blocker(operator)
+        if blocker == CannotCall.NO_SEAT:
             raise NotAtSeat(f"{operator} is not logged in at a seat")
+        if blocker is not None:
+            raise CannotCall(blocker, f"{operator} cannot call back: {blocker}")
+        seat = next(s.name for s in self._seats.seats() if s.operator == operator)
         async with self._sessions() as session:
             task, attempt = await begin_attempt(session, callback_id, operator, seat,
                                                 self._clock())
@@ -223,7 +259,7 @@ class CallbackService:
         """Offer due tasks to seats idle for ``auto_offer_idle_seconds``, while the center is
         open; return the tasks being called."""
         now = self._clock()
-        if self._hours is None or effective_status(
+        if not self.outbound_trunk or self._hours is None or effective_status(
                 self._hours.office_hours.status_at(now),
                 self._hours.override).state is not CenterState.OPEN:
             return []
@@ -272,11 +308,4 @@ class CallbackService:
         self._bus.publish(events.CallbackChanged(task.id, task.status))
 
     def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("callbacks.event_failed", exc_info=task.exception())
+        self._tasks.spawn(work)

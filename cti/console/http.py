@@ -39,7 +39,14 @@ from centralino.core.ami import AmiError
 from centralino.core.auth.models import Role, User
 from centralino.core.auth.web import _session_user, current_user
 from config.menu import MenuFile
-from cti.callbacks.http import CALL_REFUSED, CallbackCalls, CallbackCard, callback_cards, refusal
+from cti.callbacks.http import (
+    BLOCKED_CALL,
+    CALL_REFUSED,
+    CallbackCalls,
+    CallbackCard,
+    callback_cards,
+    refusal,
+)
 from cti.callbacks.models import Callback
 from cti.console.feed import ConsoleFeed
 from cti.console.lookup import search, ticket_with_contact, tickets_of
@@ -121,7 +128,8 @@ def console_router(sessions: async_sessionmaker[AsyncSession], pops: ScreenPopSe
             error = error or f"Nessuna pratica con il codice {ticket_code}."
         nonce, all_seats = new_nonce(), seats.seats()
         context = {
-            **_callback_list(callback_list, _seat_of(all_seats, user.name)),
+            **_callback_list(callback_list, _seat_of(all_seats, user.name),
+                             _blocker(callbacks, user.name)),
             "user": user, "seats": all_seats, "pause_reasons": [
                 (reason, PAUSE_REASON_NAMES.get(reason, reason)) for reason in pause_reasons],
             "flash": request.session.pop(_FLASH, None), "error": error,
@@ -237,7 +245,8 @@ def console_router(sessions: async_sessionmaker[AsyncSession], pops: ScreenPopSe
             cards = await callback_cards(session)
         return pages.TemplateResponse(
             request, "console/callbacks.html.j2",
-            _callback_list(cards, _seat_of(seats.seats(), user.name)),
+            _callback_list(cards, _seat_of(seats.seats(), user.name),
+                           _blocker(callbacks, user.name)),
             headers=page_headers(new_nonce()))
 
     @router.post("/console/callbacks/{callback_id}/close")
@@ -318,10 +327,19 @@ async def _until_disconnect(websocket: WebSocket) -> None:
 # -- helpers -------------------------------------------------------------------------------------
 
 
-def _callback_list(cards: list[CallbackCard] | None, seat: SeatView | None) -> dict[str, Any]:
-    """What ``console/callbacks.html.j2`` needs (no list: ``cards`` None)."""
-    return {"callbacks": cards, "seat": seat, "callback_outcome_names": CALLBACK_OUTCOME_NAMES,
+def _callback_list(cards: list[CallbackCard] | None, seat: SeatView | None,
+                   call_blocked: str | None) -> dict[str, Any]:
+    """What ``console/callbacks.html.j2`` needs (no list: ``cards`` None; ``call_blocked``:
+    why the call button is disabled)."""
+    return {"callbacks": cards, "seat": seat, "call_blocked": call_blocked,
+            "callback_outcome_names": CALLBACK_OUTCOME_NAMES,
             "callback_reason_names": CALLBACK_REASON_NAMES}
+
+
+def _blocker(callbacks: CallbackCalls | None, operator: str) -> str | None:
+    """Why ``operator`` cannot call back now, as the console says it; None if they can."""
+    reason = callbacks.call_blocker(operator) if callbacks is not None else None
+    return BLOCKED_CALL.get(reason, reason) if reason is not None else None
 
 
 def _seat_of(seats: list[SeatView], operator: str) -> SeatView | None:

@@ -22,7 +22,6 @@ Messages to a console (JSON):
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Coroutine
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -37,6 +36,7 @@ from sqlalchemy.orm import joinedload
 from centralino.core import events
 from centralino.core.bus import EventBus
 from centralino.core.calls.models import Call
+from centralino.core.tasks import TaskSet
 from config.menu import MenuFile
 from cti.console.feed import ConsoleFeed, ConsoleHub, Message
 from cti.tickets.classifications import UnknownClassification, label
@@ -182,7 +182,7 @@ class ScreenPopService:
         self._current: dict[str, _Ringing] = {}  # by operator
         self._queued_at: dict[str, datetime] = {}  # by linkedid
         self._seat_states: dict[str, str] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSet(failure_event="screen_pop.task_failed")
         bus.subscribe(events.CallerQueued, self._on_caller_queued)
         bus.subscribe(events.CallerLeftQueue, self._on_caller_left)
         bus.subscribe(events.AgentCalled, self._on_agent_called)
@@ -219,9 +219,7 @@ class ScreenPopService:
 
     async def stop(self) -> None:
         """Cancel the pops and assignments still being worked on."""
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.cancel_all()
 
     # -- bus handlers: quick, synchronous ---------------------------------------------------------
 
@@ -284,9 +282,7 @@ class ScreenPopService:
     # -- tasks ----------------------------------------------------------------------------------
 
     def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
-        task = asyncio.get_running_loop().create_task(work, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(work, name=name)
 
     async def _pop(self, event: events.AgentCalled, ringing: _Ringing,
                    queued_at: datetime | None) -> None:

@@ -39,7 +39,8 @@ def list_command(
     """The most recent calls, newest first."""
     settings = settings_or_exit(config)
     rows = run_on_database(_rows(settings.database_url, limit))
-    print_rows(rows, COLUMNS if as_json else TABLE_COLUMNS, as_json, title="Calls")
+    print_rows(rows, COLUMNS if as_json else TABLE_COLUMNS, as_json, title="Calls",
+               settings=settings)
 
 
 async def _rows(url: str, limit: int) -> list[dict[str, Any]]:

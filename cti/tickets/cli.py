@@ -59,7 +59,7 @@ def list_command(config: ConfigOption = None, limit: LimitOption = 50,
     """The most recent tickets, newest first."""
     settings = settings_or_exit(config)
     rows = run_on_database(_rows(settings.database_url, limit))
-    print_rows(rows, TABLE_COLUMNS, as_json, title="Tickets")
+    print_rows(rows, TABLE_COLUMNS, as_json, title="Tickets", settings=settings)
 
 
 @app.command("show")
@@ -74,7 +74,8 @@ def show_command(code: CodeArgument, config: ConfigOption = None,
     if as_json:
         typer.echo(json.dumps(json_ready(row), ensure_ascii=False))
         return
-    print_record(row, title=f"Ticket {format_for_display(tracking_code)}")
+    print_record(row, title=f"Ticket {format_for_display(tracking_code)}",
+                 settings=settings)
 
 
 @app.command("history")
@@ -90,7 +91,8 @@ def history_command(code: CodeArgument, config: ConfigOption = None,
     except DatabaseUnavailable as exc:
         raise fail(str(exc)) from None
     print_rows(rows, HISTORY_COLUMNS, as_json,
-               title=f"History of ticket {format_for_display(tracking_code)}")
+               title=f"History of ticket {format_for_display(tracking_code)}",
+               settings=settings)
 
 
 @app.command("set-status")
@@ -128,7 +130,7 @@ def overdue_command(config: ConfigOption = None, limit: LimitOption = 50,
     """Open tickets past their SLA due time, the longest overdue first."""
     settings = settings_or_exit(config)
     rows = run_on_database(_overdue(settings.database_url, limit))
-    print_rows(rows, OVERDUE_COLUMNS, as_json, title="Overdue tickets")
+    print_rows(rows, OVERDUE_COLUMNS, as_json, title="Overdue tickets", settings=settings)
 
 
 async def _rows(url: str, limit: int) -> list[dict[str, Any]]:

@@ -68,7 +68,7 @@ def list_command(
     """Contacts, newest first."""
     settings = settings_or_exit(config)
     rows = run_on_database(_rows(settings.database_url, limit))
-    print_rows(rows, COLUMNS, as_json, title="Contacts")
+    print_rows(rows, COLUMNS, as_json, title="Contacts", settings=settings)
 
 
 async def _add(url: str, name: str, phone: str | None, pin: str | None,

@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
-    CheckConstraint,
     ForeignKey,
     Index,
     Integer,
@@ -21,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from centralino.core.calls.models import Call
-from centralino.core.db import Base, UTCDateTime, utcnow
+from centralino.core.db import Base, UTCDateTime, enum_check, utcnow
 
 
 class TicketStatus(StrEnum):
@@ -69,10 +68,6 @@ class TicketEventKind(StrEnum):
     CALLBACK = "callback"
 
 
-def _values(enum: type[StrEnum]) -> str:
-    return ", ".join(f"'{member.value}'" for member in enum)
-
-
 class Contact(Base):
     """A person the center knows: matched by caller id, or by the PIN keyed in the IVR."""
 
@@ -96,9 +91,9 @@ class Ticket(Base):
         Index("ix_tickets_created_at", "created_at"),
         Index("ix_tickets_status", "status"),
         Index("ix_tickets_due_at", "due_at"),
-        CheckConstraint(f"ivr_outcome IN ({_values(IvrOutcome)})", name="ivr_outcome"),
-        CheckConstraint(f"queue_outcome IN ({_values(QueueOutcome)})", name="queue_outcome"),
-        CheckConstraint(f"status IN ({_values(TicketStatus)})", name="status"),
+        enum_check("ivr_outcome", IvrOutcome),
+        enum_check("queue_outcome", QueueOutcome),
+        enum_check("status", TicketStatus),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -147,7 +142,7 @@ class TicketEvent(Base):
     __tablename__ = "ticket_events"
     __table_args__ = (
         Index("ix_ticket_events_ticket_id", "ticket_id"),
-        CheckConstraint(f"kind IN ({_values(TicketEventKind)})", name="kind"),
+        enum_check("kind", TicketEventKind),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -7,7 +7,6 @@ The bus handlers only start tasks: the database writes run in those tasks, never
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Coroutine
 from typing import Any
 
@@ -17,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from centralino.core import events
 from centralino.core.bus import EventBus
+from centralino.core.tasks import TaskSet
 from cti.tickets.models import QueueOutcome
 from cti.tickets.store import save_queue_outcome
 
@@ -28,7 +28,7 @@ class QueueOutcomeLog:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], bus: EventBus) -> None:
         self._sessions = sessions
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSet(failure_event="queue.outcome_task_failed")
         bus.subscribe(events.QueueCallAnswered, lambda event: self._spawn(
             self.record(event.linkedid, QueueOutcome.ANSWERED, event.hold_seconds)))
         bus.subscribe(events.QueueCallAbandoned, lambda event: self._spawn(
@@ -48,9 +48,7 @@ class QueueOutcomeLog:
 
     async def stop(self) -> None:
         """Let the writes in progress finish."""
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.wait()
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work, name="queue-outcome")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(work, name="queue-outcome")

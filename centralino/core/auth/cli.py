@@ -59,7 +59,8 @@ def add(
 def list_command(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Every user, by name (never a password hash)."""
     users = _run(config, list_users)
-    print_rows([user_json(user) for user in users], COLUMNS, as_json, title="Users")
+    print_rows([user_json(user) for user in users], COLUMNS, as_json, title="Users",
+               settings=settings_or_exit(config))
 
 
 @app.command("passwd")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, Integer, String, true
+from sqlalchemy import Boolean, Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from centralino.core.db import Base, UTCDateTime, utcnow
+from centralino.core.db import Base, UTCDateTime, enum_check, utcnow
 
 
 class Role(StrEnum):
@@ -24,14 +24,11 @@ class Role(StrEnum):
         return order.index(self) >= order.index(needed)
 
 
-_ROLE_VALUES = ", ".join(f"'{r.value}'" for r in Role)
-
-
 class User(Base):
     """Someone who signs in to the web app. The password is kept only as an argon2 hash."""
 
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(f"role IN ({_ROLE_VALUES})", name="role"),)
+    __table_args__ = (enum_check("role", Role),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)

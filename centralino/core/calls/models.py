@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Float, Index, Integer, String
+from sqlalchemy import Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from centralino.core.db import Base, UTCDateTime
+from centralino.core.db import Base, UTCDateTime, enum_check
 
 
 class CallDisposition(StrEnum):
@@ -22,13 +22,12 @@ class CallDisposition(StrEnum):
 
 
 OPEN_DISPOSITIONS = (CallDisposition.IN_PROGRESS, CallDisposition.ANSWERED)
-_DISPOSITION_VALUES = ", ".join(f"'{d.value}'" for d in CallDisposition)
 
 
 class Call(Base):
     __tablename__ = "calls"
     __table_args__ = (
-        CheckConstraint(f"disposition IN ({_DISPOSITION_VALUES})", name="disposition"),
+        enum_check("disposition", CallDisposition),
         Index("ix_calls_started_at", "started_at"),
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -15,8 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from centralino.core.cli_support import (
     ConfigOption,
     JsonOption,
+    center_zone,
     database_session,
     fail,
+    local_time,
     os_user,
     print_rows,
     report_problems,
@@ -89,7 +91,7 @@ def status(config: ConfigOption = None, as_json: JsonOption = False) -> None:
         return
     reason = f" ({document['reason']})" if document["reason"] else ""
     typer.echo(f"state: {document['state']}{reason}")
-    typer.echo(f"override: {_describe(row) if row is not None else 'none'}")
+    typer.echo(f"override: {_describe(row, office_hours.zone) if row is not None else 'none'}")
     typer.echo(f"clock: {document['clock_state']}")
 
 
@@ -104,7 +106,7 @@ def history(
     rows = run_on_database(_in_session(settings.database_url,
                                        lambda session: override_history(session, limit)))
     print_rows([{column: getattr(row, column) for column in HISTORY_COLUMNS} for row in rows],
-               HISTORY_COLUMNS, as_json, title="Office-hours overrides")
+               HISTORY_COLUMNS, as_json, title="Office-hours overrides", settings=settings)
 
 
 def _set(config: Path | None, mode: OverrideMode, reason: str | None, by: str | None) -> None:
@@ -117,13 +119,13 @@ def _set(config: Path | None, mode: OverrideMode, reason: str | None, by: str | 
         raise fail(str(exc), code=2) from None
     except DatabaseUnavailable as exc:
         raise fail(str(exc)) from None
-    typer.echo(f"override: {_describe(row)}")
+    typer.echo(f"override: {_describe(row, center_zone(settings))}")
 
 
-def _describe(row: HoursOverride) -> str:
+def _describe(row: HoursOverride, zone: tzinfo) -> str:
     what = "none, the clock decides" if row.mode == OverrideMode.AUTO else row.mode
     reason = f" ({row.reason})" if row.reason else ""
-    return f"{what}{reason}, set by {row.set_by} at {row.set_at.isoformat()}"
+    return f"{what}{reason}, set by {row.set_by} at {local_time(row.set_at, zone)}"
 
 
 

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Integer, String
+from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from centralino.core.db import Base, UTCDateTime, utcnow
+from centralino.core.db import Base, UTCDateTime, enum_check, utcnow
 from centralino.core.hours.rules import OverrideMode
-
-_MODE_VALUES = ", ".join(f"'{m.value}'" for m in OverrideMode)
 
 
 class HoursOverride(Base):
     """One change of the override; the newest row is in force (``auto``: none)."""
 
     __tablename__ = "hours_overrides"
-    __table_args__ = (CheckConstraint(f"mode IN ({_MODE_VALUES})", name="mode"),)
+    __table_args__ = (enum_check("mode", OverrideMode),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     mode: Mapped[str] = mapped_column(String(8))

@@ -5,10 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from centralino.core.cli_support import ConfigOption, JsonOption, fail, settings_or_exit
+from centralino.core.cli_support import (
+    ConfigOption,
+    JsonOption,
+    fail,
+    settings_or_exit,
+    table_console,
+)
 from centralino.core.logs import configure_logging
 from centralino.core.sandbox import process
 from centralino.core.sandbox.errors import SandboxError
@@ -36,7 +41,7 @@ def _print_status(current: SandboxStatus) -> None:
     ]
     for key, value in rows:
         table.add_row(key, value)
-    Console().print(table)
+    table_console().print(table)
 
 
 @app.command()

@@ -20,8 +20,8 @@ def closed_port() -> int:
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     path = tmp_path / "centralino.yaml"
-    path.write_text(f"version: 1\nasterisk: {{ami: {{port: {closed_port()}}}}}\n",
-                    encoding="utf-8")
+    path.write_text(f"version: 1\ndatabase_url: sqlite+aiosqlite:///{tmp_path / 'c.db'}\n"
+                    f"asterisk: {{ami: {{port: {closed_port()}}}}}\n", encoding="utf-8")
     return path
 
 
@@ -35,6 +35,7 @@ def centralino(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
                                      ["operator", "login", "alice", "--seat", "seat1"],
                                      ["operator", "logout", "alice"]])
 def test_an_unreachable_asterisk_is_one_line_and_exit_1(config: Path, command: list[str]) -> None:
+    assert centralino(config, "users", "add", "alice", "--role", "operator").returncode == 0
     result = centralino(config, *command)
     assert result.returncode == 1
     assert result.stdout == ""
@@ -53,3 +54,19 @@ def test_bad_usage_is_exit_2_before_asterisk_is_asked(config: Path, command: lis
     result = centralino(config, *command)
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def test_login_of_a_name_that_is_no_user_is_exit_2_before_asterisk_is_asked(
+        config: Path) -> None:
+    result = centralino(config, "operator", "login", "ghost", "--seat", "seat1")
+    assert result.returncode == 2  # not 1: the unreachable Asterisk was never asked
+    assert result.stdout == ""
+    assert "no user named 'ghost'" in result.stderr
+    assert "centralino users add ghost --role operator" in result.stderr
+
+
+def test_login_of_a_disabled_user_is_exit_2(config: Path) -> None:
+    assert centralino(config, "users", "add", "bruno", "--role", "operator").returncode == 0
+    assert centralino(config, "users", "disable", "bruno").returncode == 0
+    result = centralino(config, "operator", "login", "bruno", "--seat", "seat1")
+    assert result.returncode == 2 and "user 'bruno' is disabled" in result.stderr

@@ -1,4 +1,4 @@
-"""The seat picture, fed with AMI events recorded from the sandbox (``tests/unit/acd/acd_events``)."""
+"""The seat picture, fed with AMI events recorded from the sandbox (``acd_events/`` here)."""
 
 from __future__ import annotations
 

@@ -59,8 +59,10 @@ class FakeAcd:
         return list(self.callers)
 
     def place(self, seat: str, operator: str | None, state: SeatState,
-              reason: str | None = None, since: datetime | None = None) -> None:
-        self.seat_views = [SeatView(v.name, v.interface, True, operator, state, reason, since)
+              reason: str | None = None, since: datetime | None = None,
+              registered: bool = True) -> None:
+        self.seat_views = [SeatView(v.name, v.interface, registered, operator, state, reason,
+                                    since)
                            if v.name == seat else v for v in self.seat_views]
 
 

@@ -15,7 +15,7 @@ from acd.state import SeatState
 from centralino.core.bus import EventBus
 from centralino.core.db import create_engine, session_factory, upgrade_database
 from config.settings import CallbackSettings
-from cti.callbacks.models import Callback, CallbackReason
+from cti.callbacks.models import Callback, CallbackOutcome, CallbackReason
 from cti.callbacks.service import CallbackRequest, CallbackService
 from cti.callbacks.store import get_callback
 from recordings.models import Recording
@@ -242,3 +242,81 @@ async def test_the_list_alone_is_served_for_the_page_to_swap_in(web: CallbackSit
 async def _headers(site: Site) -> httpx.Headers:
     async with site.signed_in("alice") as alice:
         return (await alice.get("/console", headers=HTML)).headers
+
+
+# -- when no call can work, and when one failed -------------------------------------------------
+
+
+async def test_the_call_button_is_disabled_and_says_why_when_the_seat_phone_is_not_registered(
+    web: CallbackSite,
+) -> None:
+    task = await voicemail_task(web)
+    web.site.acd.place("seat2", "alice", SeatState.READY, registered=False)
+    reason = "Il telefono della tua postazione non è registrato"
+    async with web.site.signed_in("alice") as alice:
+        page = (await alice.get("/console", headers=HTML)).text
+        listed = (await alice.get("/console/callbacks", headers=HTML)).text
+        await alice.post(f"/console/callbacks/{task.id}/call", data={"csrf_token": csrf(page)})
+        after = (await alice.get("/console", headers=HTML)).text
+    for html in (page, listed):
+        assert f'disabled title="{reason}' in html
+        assert f'id="call-blocked-{task.id}">{reason}' in html  # visible, not only a tooltip
+    assert web.dialer.calls == []  # a stale button is refused too, no attempt stored
+    assert reason in after and 'role="alert"' in after
+    async with web.site.sessions() as session:
+        assert (await get_callback(session, task.id)).attempts == 0
+
+
+async def test_without_an_outbound_trunk_no_call_can_start(web: CallbackSite) -> None:
+    task = await voicemail_task(web)
+    web.site.acd.place("seat2", "alice", SeatState.READY)
+    web.service.outbound_trunk = False  # toll_free.outbound_contact unset
+    async with web.site.signed_in("alice") as alice:
+        page = (await alice.get("/console", headers=HTML)).text
+        response = await alice.post(f"/api/callbacks/{task.id}/call",
+                                    headers={"x-csrf-token": csrf(page)})
+    assert 'disabled title="Nessuna linea in uscita' in page
+    assert "toll_free.outbound_contact" in page
+    assert response.status_code == 409 and "Nessuna linea in uscita" in response.text
+    assert web.dialer.calls == []
+
+
+async def test_a_registered_seat_and_a_trunk_leave_the_button_enabled(web: CallbackSite) -> None:
+    task = await voicemail_task(web)
+    web.site.acd.place("seat2", "alice", SeatState.READY)
+    async with web.site.signed_in("alice") as alice:
+        page = (await alice.get("/console", headers=HTML)).text
+    assert f"call-blocked-{task.id}" not in page
+    assert '<button type="submit">Richiama</button>' in page
+
+
+async def test_an_attempt_that_failed_on_the_centers_side_shows_as_an_error(
+    web: CallbackSite,
+) -> None:
+    task = await voicemail_task(web)
+    web.site.acd.place("seat2", "alice", SeatState.READY)
+    web.dialer.refuse = True  # Asterisk refuses the Originate: DialFailed, stored as failed
+    async with web.site.signed_in("alice") as alice:
+        page = (await alice.get("/console", headers=HTML)).text
+        await alice.post(f"/console/callbacks/{task.id}/call", data={"csrf_token": csrf(page)})
+        listed = (await alice.get("/console/callbacks", headers=HTML)).text
+    assert '<p class="flash error callback-error" role="alert">' in listed
+    assert "il centralino non ha potuto avviare la chiamata" in listed
+    assert 'class="callback failed"' in listed
+
+
+async def test_a_seat_that_did_not_answer_shows_as_an_error_until_the_next_attempt(
+    web: CallbackSite,
+) -> None:
+    task = await voicemail_task(web)
+    web.site.acd.place("seat2", "alice", SeatState.READY)
+    await web.service.call_back(task.id, "alice")
+    attempt_id = web.dialer.calls[0][0]
+    await web.service.finish(attempt_id, CallbackOutcome.SEAT_UNAVAILABLE, "NOANSWER")
+    async with web.site.signed_in("alice") as alice:
+        listed = (await alice.get("/console/callbacks", headers=HTML)).text
+    assert "la postazione non ha risposto" in listed and 'role="alert"' in listed
+    await web.service.call_back(task.id, "alice")  # in progress again: no stale error
+    async with web.site.signed_in("alice") as alice:
+        listed = (await alice.get("/console/callbacks", headers=HTML)).text
+    assert "la postazione non ha risposto" not in listed

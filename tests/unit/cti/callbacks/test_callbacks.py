@@ -3,7 +3,7 @@ called back from the operator's seat, retried, then unreachable; the automatic m
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,7 +21,7 @@ from centralino.core.hours.rules import OfficeHours, Override
 from config.hours import HoursSettings
 from config.settings import CallbackSettings
 from cti.callbacks.models import Callback, CallbackOutcome, CallbackReason
-from cti.callbacks.service import CallbackRequest, CallbackService, NotAtSeat
+from cti.callbacks.service import CallbackRequest, CallbackService, CannotCall, NotAtSeat
 from cti.callbacks.store import CallbackUnavailable, attempts_of, get_callback, list_callbacks
 
 ROME = ZoneInfo("Europe/Rome")
@@ -215,6 +215,26 @@ async def test_an_operator_not_at_a_seat_cannot_call_back(desk: Desk) -> None:
     with pytest.raises(NotAtSeat):
         await desk.service.call_back(task.id, "carol")
     assert desk.dialer.calls == []
+
+
+async def test_no_call_starts_without_a_trunk_or_from_an_unregistered_seat(desk: Desk) -> None:
+    task = await opened(desk)
+    assert desk.service.call_blocker("alice") is None
+    assert desk.service.call_blocker("carol") == CannotCall.NO_SEAT
+    desk.seats.views[0] = replace(desk.seats.views[0], registered=False)
+    assert desk.service.call_blocker("alice") == CannotCall.SEAT_UNREGISTERED
+    with pytest.raises(CannotCall) as refused:
+        await desk.service.call_back(task.id, "alice")
+    assert refused.value.reason == CannotCall.SEAT_UNREGISTERED
+    desk.seats.views[0] = ready_seat()
+    desk.service.outbound_trunk = False
+    assert desk.service.call_blocker("alice") == CannotCall.NO_TRUNK
+    with pytest.raises(CannotCall):
+        await desk.service.call_back(task.id, "alice")
+    assert await desk.service.offer_due() == []  # the automatic mode waits for a trunk too
+    assert desk.dialer.calls == []
+    [after] = await tasks(desk)
+    assert after.status == "open" and after.attempts == 0 and after.last_outcome is None
 
 
 async def test_a_call_asterisk_refuses_leaves_the_task_open_and_uncounted(desk: Desk) -> None:
