@@ -4,7 +4,9 @@ The file (``$CENTRALINO_SECRETS_FILE``, default ``~/.config/centralino/secrets.y
 generated with random values and mode 0600 the first time it is needed, so the sandbox and the
 engine agree on the same passwords without anyone typing them. Environment variables win:
 ``CENTRALINO_AMI_SECRET``, ``CENTRALINO_ARI_PASSWORD``, ``CENTRALINO_PIN_KEY``,
-``CENTRALINO_SESSION_KEY`` and ``CENTRALINO_SEAT_PASSWORD_<SEAT>``.
+``CENTRALINO_SESSION_KEY``, ``CENTRALINO_METRICS_TOKEN`` (``Authorization: Bearer`` for
+``/metrics``), ``CENTRALINO_CONTROL_TOKEN`` (the CLI's ``centralino reload``) and
+``CENTRALINO_SEAT_PASSWORD_<SEAT>``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ class Secrets:
     seat_passwords: dict[str, str]
     pin_key: str = ""  # HMAC key of the contacts' PINs
     session_key: str = ""  # signs the web app's session cookies
+    metrics_token: str = ""  # Prometheus shows it to read /metrics from another machine
+    control_token: str = ""  # the CLI shows it to the running engine (centralino reload)
 
 
 def secrets_file() -> Path:
@@ -37,7 +41,8 @@ def load_secrets(seat_names: list[str]) -> Secrets:
     """Return the secrets for the AMI/ARI users and the given seats, creating missing ones."""
     path = secrets_file()
     stored = _read(path)
-    wanted = {"ami_secret": None, "ari_password": None, "pin_key": None, "session_key": None}
+    wanted = {"ami_secret": None, "ari_password": None, "pin_key": None, "session_key": None,
+              "metrics_token": None, "control_token": None}
     wanted.update({f"seat_{seat}": None for seat in seat_names})
     missing = [key for key in wanted if not stored.get(key)]
     if missing:
@@ -49,6 +54,8 @@ def load_secrets(seat_names: list[str]) -> Secrets:
         ari_password=env("CENTRALINO_ARI_PASSWORD") or stored["ari_password"],
         pin_key=env("CENTRALINO_PIN_KEY") or stored["pin_key"],
         session_key=env("CENTRALINO_SESSION_KEY") or stored["session_key"],
+        metrics_token=env("CENTRALINO_METRICS_TOKEN") or stored["metrics_token"],
+        control_token=env("CENTRALINO_CONTROL_TOKEN") or stored["control_token"],
         seat_passwords={
             seat: env(f"CENTRALINO_SEAT_PASSWORD_{seat.upper()}") or stored[f"seat_{seat}"]
             for seat in seat_names

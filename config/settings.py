@@ -10,7 +10,15 @@ from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 Seconds = Annotated[float, Field(gt=0)]
@@ -20,11 +28,39 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+HostName = Annotated[str, Field(pattern=r"^(\*|(\*\.)?[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])$")]
+MIB = 1024 * 1024
+
+
 class WebSettings(_Strict):
     """The web app (health, metrics, consoles)."""
 
     host: str = "127.0.0.1"
     port: Port = 8080
+    # The address users type, e.g. https://helpline.example.org (behind a reverse proxy).
+    # With https: session cookies are Secure and every answer carries HSTS.
+    public_url: AnyHttpUrl | None = None
+    # Host names the web app answers to (the Host header); others get 400. "*.example.org"
+    # matches subdomains. The public_url's host must be one of them.
+    allowed_hosts: list[HostName] = Field(default_factory=lambda: ["127.0.0.1", "localhost"],
+                                          min_length=1)
+    # Largest request body accepted; larger ones (declared or streamed) get 413.
+    max_body_bytes: int = Field(default=MIB, ge=1024, le=64 * MIB)
+
+    @property
+    def https(self) -> bool:
+        """Whether users reach the web app over HTTPS (``public_url``)."""
+        return self.public_url is not None and self.public_url.scheme == "https"
+
+    @model_validator(mode="after")
+    def _public_host_allowed(self) -> WebSettings:
+        host = self.public_url.host if self.public_url is not None else None
+        if host is not None and not any(
+                allowed in ("*", host) or (allowed.startswith("*.")
+                                           and host.endswith(allowed[1:]))
+                for allowed in self.allowed_hosts):
+            raise ValueError(f"public_url's host {host!r} is not in allowed_hosts: add it")
+        return self
 
 
 class ReconnectSettings(_Strict):

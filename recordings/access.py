@@ -1,10 +1,11 @@
 """Who may play or download a recording, and the log of every playback and download.
 
-Supervisors and admins may open every recording. An operator may open a recording when one of
-the ownership checks says it is theirs; :data:`OWNERSHIP_CHECKS` has the one for tickets (the
-recording's ticket, or its call's, is assigned to them). Another package adds its own by
-passing ``(*OWNERSHIP_CHECKS, its_check)`` to :func:`recordings.http.recordings_router`:
-a check is ``async (session, user name, recording) -> bool``.
+Users with the ``all_recordings`` permission (supervisors, admins) may open every recording.
+An operator may open a recording when one of the ownership checks says it is theirs;
+:data:`OWNERSHIP_CHECKS` has the one for tickets (the recording's ticket, or its call's, is
+assigned to them). Another package adds its own by passing ``(*OWNERSHIP_CHECKS, its_check)``
+to :func:`recordings.http.recordings_router`: a check is
+``async (session, user name, recording) -> bool``.
 
 A player fetches a recording in several range requests: a ``play`` is logged once per user
 and recording within :data:`PLAY_LOG_WINDOW`; every download is logged.
@@ -18,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from centralino.core.auth.models import Role, User
+from centralino.core.auth.models import Permission, User
 from cti.tickets.store import is_assigned_to
 from recordings.models import Recording, RecordingAccess, RecordingAccessAction
 
@@ -37,7 +38,7 @@ OWNERSHIP_CHECKS: tuple[OwnershipCheck, ...] = (assigned_ticket,)
 async def may_open(session: AsyncSession, user: User, recording: Recording,
                    ownership: Sequence[OwnershipCheck] = OWNERSHIP_CHECKS) -> bool:
     """Whether ``user`` may play or download ``recording``."""
-    if Role(user.role).grants(Role.SUPERVISOR):
+    if user.may(Permission.ALL_RECORDINGS):
         return True
     for owns in ownership:
         if await owns(session, user.name, recording):

@@ -23,16 +23,17 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from centralino.core.auth.models import Role, User
+from centralino.core.auth.models import Permission, User
 from centralino.core.auth.web import current_user
 from centralino.core.db import utcnow
+from centralino.core.path_params import RowId
 from recordings.access import OWNERSHIP_CHECKS, OwnershipCheck, log_access, may_open
 from recordings.models import Recording, RecordingAccessAction
 from recordings.retention import UnsafeRecordingPath, recording_file
 
 log = structlog.get_logger(__name__)
 
-SignedIn = Annotated[User, Depends(current_user([Role.OPERATOR]))]
+SignedIn = Annotated[User, Depends(current_user(Permission.RECORDINGS))]
 _MEDIA_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".ogg": "audio/ogg",
                 ".opus": "audio/ogg", ".oga": "audio/ogg", ".m4a": "audio/mp4",
                 ".webm": "audio/webm"}
@@ -68,11 +69,11 @@ def recordings_router(sessions: async_sessionmaker[AsyncSession], recordings_dir
         return FileResponse(path, media_type=media_type, headers=headers)
 
     @router.get("/recordings/{recording_id}/audio")
-    async def play(request: Request, recording_id: int, user: SignedIn) -> FileResponse:
+    async def play(request: Request, recording_id: RowId, user: SignedIn) -> FileResponse:
         return await serve(request, user, recording_id, RecordingAccessAction.PLAY)
 
     @router.get("/recordings/{recording_id}/download")
-    async def download(request: Request, recording_id: int, user: SignedIn) -> FileResponse:
+    async def download(request: Request, recording_id: RowId, user: SignedIn) -> FileResponse:
         return await serve(request, user, recording_id, RecordingAccessAction.DOWNLOAD)
 
     return router

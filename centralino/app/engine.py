@@ -84,7 +84,9 @@ class Engine:
         Raises ConfigError if the menu file's office hours cannot be read.
         """
         self.settings = settings
-        self._session_key = secrets.session_key
+        self._secrets = secrets
+        self._metrics_token = secrets.metrics_token
+        self._control_token = secrets.control_token
         self._db = create_engine(settings.database_url)
         self.sessions = session_factory(self._db)
         self._call_writes = GroupCommit(create_sync_engine(settings.database_url))
@@ -114,8 +116,10 @@ class Engine:
 
     def _web_server(self) -> _EmbeddedServer:
         routers = [router for domain in self.domains for router in domain.routers()]
-        web = create_web_app(self.health, routers, session_key=self._session_key,
-                             sessions=self.sessions)
+        web = create_web_app(self.health, routers, session_key=self._secrets.session_key,
+                             sessions=self.sessions, web=self.settings.web,
+                             metrics_token=self._metrics_token,
+                             control_token=self._control_token)
         return _EmbeddedServer(uvicorn.Config(
             web, host=self.settings.web.host, port=self.settings.web.port, log_config=None,
             lifespan="off", access_log=False))

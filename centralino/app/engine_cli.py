@@ -79,7 +79,9 @@ def reload(config: ConfigOption = None) -> None:
     the menu they started with. A file with errors is refused and the old menu stays."""
     settings = settings_or_exit(config)
     url = f"http://{settings.web.host}:{settings.web.port}/api/ivr/reload"
-    request = urllib.request.Request(url, method="POST")
+    token = load_secrets(settings.seats.names).control_token  # the engine's, same file
+    request = urllib.request.Request(url, method="POST",
+                                     headers={"Authorization": f"Bearer {token}"})
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             body = json.loads(response.read())

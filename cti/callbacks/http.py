@@ -21,9 +21,10 @@ import structlog
 from fastapi import APIRouter, Depends, HTTPException, Query
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from centralino.core.auth.models import Role, User
+from centralino.core.auth.models import Permission, User
 from centralino.core.auth.web import current_user
 from centralino.core.dialing import DialFailed
+from centralino.core.path_params import RowId
 from cti.callbacks.models import ACTIVE_STATUSES, Callback, CallbackStatus
 from cti.callbacks.service import CannotCall
 from cti.callbacks.store import CallbackUnavailable, list_callbacks, recordings_of, tracking_codes
@@ -31,7 +32,7 @@ from cti.callbacks.store import CallbackUnavailable, list_callbacks, recordings_
 log = structlog.get_logger(__name__)
 
 MAX_LIMIT = 500
-Operator = Annotated[User, Depends(current_user([Role.OPERATOR]))]
+Operator = Annotated[User, Depends(current_user(Permission.CALLBACKS))]
 
 
 class CallbackCalls(Protocol):
@@ -138,12 +139,12 @@ def callbacks_router(sessions: async_sessionmaker[AsyncSession],
         return [card.to_json() for card in cards]
 
     @router.post("/{callback_id}/call", status_code=202)
-    async def call(callback_id: int, user: Operator) -> dict[str, Any]:
+    async def call(callback_id: RowId, user: Operator) -> dict[str, Any]:
         """Ring the signed-in operator's seat, then the caller; the outcome comes later."""
         return await _task_or_refusal(calls.call_back(callback_id, user.name))
 
     @router.post("/{callback_id}/close")
-    async def close(callback_id: int, user: Operator) -> dict[str, Any]:
+    async def close(callback_id: RowId, user: Operator) -> dict[str, Any]:
         """Close an open task that needs no call (the caller was reached another way)."""
         return await _task_or_refusal(calls.close(callback_id, user.name))
 

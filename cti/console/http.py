@@ -1,8 +1,8 @@
 """The operator console: ``GET /console``, its forms, and the screen-pop WebSocket.
 
-- ``GET /console`` (operators and up): the seat's state and buttons, the live pop, the ticket
-  form of the current call (``?ticket=CODE`` for another), the operator's recent tickets, and a
-  search (``?q=``) of contacts and tickets by number, name or tracking code;
+- ``GET /console`` (the ``console`` permission): the seat's state and buttons, the live pop,
+  the ticket form of the current call (``?ticket=CODE`` for another), the operator's recent
+  tickets, and a search (``?q=``) of contacts and tickets by number, name or tracking code;
 - ``POST /console/tickets/{code}``: the ticket form (:mod:`cti.console.ticket_form`);
 - ``POST /console/seat/login | ready | pause | logout``: the ACD's operator actions, for the
   signed-in user as the queue member;
@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Annotated, Any, Protocol, cast
+from typing import Annotated, Any, Protocol
 from urllib.parse import quote, urlsplit
 
 import structlog
@@ -36,8 +37,10 @@ from starlette.websockets import WebSocketDisconnect
 from acd.operators import OperatorError, Placement
 from acd.state import SeatView
 from centralino.core.ami import AmiError
-from centralino.core.auth.models import Role, User
-from centralino.core.auth.web import _session_user, current_user
+from centralino.core.auth import live
+from centralino.core.auth.models import Permission, User
+from centralino.core.auth.web import current_user, signed_in
+from centralino.core.path_params import RowId
 from config.menu import MenuFile
 from cti.callbacks.http import (
     BLOCKED_CALL,
@@ -70,7 +73,6 @@ from recordings.access import playable_recordings
 
 log = structlog.get_logger(__name__)
 
-RECHECK_SECONDS = 60.0  # a console's user is checked again this often (disabled, logged out)
 WS_POLICY_VIOLATION = 1008
 OUTCOME_NAMES = {
     "queued": "In coda operatori", "voicemail": "Segreteria",
@@ -81,7 +83,7 @@ DISPOSITION_NAMES = {"in_progress": "In corso", "answered": "Risposta",
                      "abandoned": "Abbandonata", "failed": "Non riuscita", "lost": "Persa"}
 _FLASH = "console_flash"
 
-Operator = Annotated[User, Depends(current_user([Role.OPERATOR]))]
+Operator = Annotated[User, Depends(current_user(Permission.CONSOLE))]
 
 
 class SeatsView(Protocol):
@@ -229,7 +231,7 @@ def console_router(sessions: async_sessionmaker[AsyncSession], pops: ScreenPopSe
         return RedirectResponse("/console", status_code=303)
 
     @router.post("/console/callbacks/{callback_id}/call")
-    async def call_back(request: Request, callback_id: int, user: Operator) -> Response:
+    async def call_back(request: Request, callback_id: RowId, user: Operator) -> Response:
         """Ring the user's seat, then the task's caller."""
         return await callback_action(
             request, lambda calls: calls.call_back(callback_id, user.name),
@@ -250,7 +252,7 @@ def console_router(sessions: async_sessionmaker[AsyncSession], pops: ScreenPopSe
             headers=page_headers(new_nonce()))
 
     @router.post("/console/callbacks/{callback_id}/close")
-    async def close_callback(request: Request, callback_id: int, user: Operator) -> Response:
+    async def close_callback(request: Request, callback_id: RowId, user: Operator) -> Response:
         """Close an open task that needs no call (the caller was reached another way)."""
         return await callback_action(request, lambda calls: calls.close(callback_id, user.name),
                                      lambda task: f"Richiamata di {task.caller} chiusa.")
@@ -278,14 +280,13 @@ def console_router(sessions: async_sessionmaker[AsyncSession], pops: ScreenPopSe
 
 
 async def _socket_user(websocket: WebSocket) -> User | None:
-    """The signed-in operator (or more) of the WebSocket's session cookie, else None."""
+    """The signed-in user of the WebSocket's session cookie if they may use the console."""
     try:
-        # The auth package's session check, which reads only .session and .app.
-        user = await _session_user(cast(Request, websocket))
+        user = await signed_in(websocket)
     except SQLAlchemyError as exc:
         log.warning("console.session_check_failed", error=str(exc))
         return None
-    return user if user is not None and Role(user.role).grants(Role.OPERATOR) else None
+    return user if user is not None and user.may(Permission.CONSOLE) else None
 
 
 def _same_origin(websocket: WebSocket) -> bool:
@@ -298,18 +299,23 @@ async def _pump(websocket: WebSocket, feed: ConsoleFeed,
                 still_signed_in: Callable[[], Awaitable[User | None]]) -> None:
     """Send the feed's messages until the console goes or its user may no longer have them."""
     receiver = asyncio.create_task(_until_disconnect(websocket))
+    checked = time.monotonic()
     try:
         while not receiver.done():
             getter = asyncio.create_task(feed.queue.get())
-            done, _ = await asyncio.wait({getter, receiver}, timeout=RECHECK_SECONDS,
+            done, _ = await asyncio.wait({getter, receiver}, timeout=live.RECHECK_SECONDS,
                                          return_when=asyncio.FIRST_COMPLETED)
             if getter in done:
                 await websocket.send_json(getter.result())
-                continue
-            getter.cancel()
-            if not done and await still_signed_in() is None:
-                await websocket.close(code=WS_POLICY_VIOLATION)
+            else:
+                getter.cancel()
+            if receiver.done():
                 return
+            if time.monotonic() - checked >= live.RECHECK_SECONDS:  # busy or idle alike
+                checked = time.monotonic()
+                if await still_signed_in() is None:
+                    await websocket.close(code=WS_POLICY_VIOLATION)
+                    return
     except (WebSocketDisconnect, OSError):
         return
     finally:

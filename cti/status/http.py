@@ -1,9 +1,10 @@
 """The public status page: a citizen keys a tracking code and sees where the case stands.
 
-Nothing personal can leak: the look-up reads only the code, the status and when the status last
-changed, never the caller, the notes, the people or the classification. Look-ups are limited
-per client address (30 a minute by default), so the 10^8 codes cannot be tried in bulk; the
-check digit already refuses nine mistyped codes in ten before the database is asked.
+Public (``@public``: no sign-in). Nothing personal can leak: the look-up reads only the code,
+the status and when the status last changed, never the caller, the notes, the people or the
+classification. Look-ups are limited per client address (30 a minute by default), so the 10^8
+codes cannot be tried in bulk; the check digit already refuses nine mistyped codes in ten
+before the database is asked.
 
 Behind a reverse proxy every client has the proxy's address: run uvicorn with
 ``--proxy-headers`` (and ``--forwarded-allow-ips``) so ``request.client`` is the citizen's.
@@ -28,6 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from centralino.core.auth.access import public
 from centralino.core.db import UTCDateTime
 from centralino.core.rate_limit import RateLimiter
 from cti.tickets.models import Ticket, TicketEvent, TicketEventKind, TicketStatus
@@ -146,6 +148,7 @@ def status_page_router(
         return found
 
     @router.get("/status", response_class=HTMLResponse)
+    @public
     async def status_page(request: Request, code: str | None = None) -> HTMLResponse:
         """The form; with ``code``, the status of that case below it."""
         if code is None:
@@ -160,6 +163,7 @@ def status_page_router(
             updated=answer.updated_at.astimezone(zone).strftime("%d/%m/%Y %H:%M")), 200)
 
     @router.get("/api/status/{code}")
+    @public
     async def status_json(request: Request, code: str, lang: Language = "it") -> JSONResponse:
         """``{tracking_code, status, status_label, updated_at}``; 400, 404, 429 with ``detail``."""
         answer = await look_up(request, code)

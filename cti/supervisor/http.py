@@ -1,9 +1,9 @@
 """The supervisor's live view: seats, waiting callers, today's numbers and calls by hour.
 
-- ``GET /supervisor`` (supervisors and admins): the page;
+- ``GET /supervisor`` (the ``live_view`` permission: supervisors and admins): the page;
 - ``GET /supervisor/live``: the live picture as JSON (:meth:`LiveBoard.snapshot`);
 - ``GET /supervisor/events``: the same picture as Server-Sent Events, every second and at once
-  when the ACD reports a change;
+  when the ACD reports a change, until the user's session ends;
 - ``GET /supervisor/chart``: today's calls by hour, an SVG drawn by the server (the page
   fetches it again every minute).
 
@@ -29,7 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from acd.state import SeatView, WaitingCaller
 from centralino.core import events
-from centralino.core.auth.models import Role, User
+from centralino.core.auth.live import while_signed_in
+from centralino.core.auth.models import Permission, User
 from centralino.core.auth.web import current_user
 from centralino.core.bus import EventBus
 from cti.pages import PAUSE_REASON_NAMES, SEAT_STATE_NAMES, new_nonce, page_headers, templates
@@ -42,7 +43,7 @@ CHART_REFRESH_SECONDS = 60
 _WAKING_EVENTS = (events.SeatChanged, events.CallerQueued, events.CallerLeftQueue,
                   events.QueueCallAnswered, events.QueueCallAbandoned)
 
-Supervisor = Annotated[User, Depends(current_user([Role.SUPERVISOR]))]
+Supervisor = Annotated[User, Depends(current_user(Permission.LIVE_VIEW))]
 
 
 class AcdView(Protocol):
@@ -139,8 +140,10 @@ def supervisor_router(board: LiveBoard, sessions: async_sessionmaker[AsyncSessio
         return board.snapshot()
 
     @router.get("/supervisor/events")
-    async def live_events(_user: Supervisor) -> StreamingResponse:
-        return StreamingResponse(board.stream(), media_type="text/event-stream",
+    async def live_events(request: Request, _user: Supervisor) -> StreamingResponse:
+        """The stream ends when the user's session does (checked every few seconds)."""
+        stream = while_signed_in(request, board.stream(), Permission.LIVE_VIEW)
+        return StreamingResponse(stream, media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store",
                                           "X-Accel-Buffering": "no"})
 

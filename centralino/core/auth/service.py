@@ -19,6 +19,7 @@ from centralino.core.auth.passwords import (
     verify_nothing,
     verify_password,
 )
+from centralino.core.auth.web_sessions import end_user_sessions
 from centralino.core.db import utcnow
 
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9._-]{1,63}")
@@ -112,17 +113,20 @@ async def set_password(session: AsyncSession, name: str, password: str) -> User:
         raise InvalidUser(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
     user = await _existing(session, name)
     user.password_hash = await hash_password(password)
+    await end_user_sessions(session, user.id)
     await session.commit()
     return user
 
 
 async def deactivate(session: AsyncSession, name: str) -> User:
-    """Disable ``name``: no more logins, and their open web sessions end at the next request.
+    """Disable ``name``: no more logins, and their open web sessions end (open live views and
+    consoles within :data:`centralino.core.auth.live.RECHECK_SECONDS`).
 
     Raises :class:`UnknownUser`.
     """
     user = await _existing(session, name)
     user.active = False
+    await end_user_sessions(session, user.id)
     await session.commit()
     return user
 

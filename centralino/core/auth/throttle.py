@@ -1,4 +1,4 @@
-"""Failed logins counted per name and address, in memory: a brake on password guessing."""
+"""Failed logins counted per client address, in memory: a brake on password guessing."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ MAX_KEYS = 10_000  # beyond this, forgotten first: stale keys, then the oldest
 class LoginThrottle:
     """At most ``limit`` failed logins per key in any ``window`` seconds.
 
-    Per process: the engine is one process. A success clears its key.
+    Per process: the engine is one process. Every attempt is counted before the password is
+    checked (:meth:`failed`); a success takes back its own count (:meth:`succeeded`) and no
+    other, so signing in to one's own account between guesses resets nothing.
     """
 
     def __init__(self, limit: int = 5, window: float = 60.0,
@@ -41,8 +43,12 @@ class LoginThrottle:
             self._forget_stale()
 
     def succeeded(self, key: Hashable) -> None:
-        """Forget the failures of ``key``."""
-        self._failures.pop(key, None)
+        """Take back the latest count of ``key``: the attempt it stood for succeeded."""
+        failures = self._failures.get(key)
+        if failures:
+            failures.pop()
+            if not failures:
+                del self._failures[key]
 
     def _prune(self, failures: deque[float]) -> None:
         horizon = self._clock() - self.window

@@ -1,7 +1,8 @@
 """``/api/hours``: the center's state, and the manual override.
 
-No user accounts yet: like the rest of the web app this is bound to 127.0.0.1. Who set an
-override is the body's ``by``, else the ``X-Centralino-User`` header, else ``web``.
+Reading needs a signed-in user; the override needs the ``hours_override`` permission and the
+session's CSRF token, and who set it is the signed-in user (a ``by`` in the body, or the old
+``X-Centralino-User`` header, is ignored).
 """
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import structlog
-from fastapi import APIRouter, Header, HTTPException
+from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import SQLAlchemyError
 
+from centralino.core.auth.models import Permission, User
+from centralino.core.auth.web import current_user
 from centralino.core.hours.service import MAX_REASON, MAX_SET_BY, HoursService, InvalidOverride
 
 log = structlog.get_logger(__name__)
@@ -25,7 +28,7 @@ class OverrideRequest(BaseModel):
 
     mode: Literal["open", "closed", "auto"]
     reason: str | None = Field(default=None, max_length=MAX_REASON)
-    by: str | None = Field(default=None, max_length=MAX_SET_BY)
+    by: str | None = Field(default=None, max_length=MAX_SET_BY)  # ignored: the signed-in user
 
 
 def hours_router(service: HoursService) -> APIRouter:
@@ -39,11 +42,12 @@ def hours_router(service: HoursService) -> APIRouter:
     @router.post("/override")
     async def post_override(
         body: OverrideRequest,
-        user: Annotated[str | None, Header(alias="X-Centralino-User")] = None,
+        user: Annotated[User, Depends(current_user(Permission.HOURS_OVERRIDE))],
     ) -> dict[str, Any]:
-        """Set the override; answers the new state. ``closed`` needs a ``reason`` (else 422)."""
+        """Set the override as the signed-in user; answers the new state. ``closed`` needs a
+        ``reason`` (else 422)."""
         try:
-            await service.set_override(body.mode, body.reason, body.by or user or "web")
+            await service.set_override(body.mode, body.reason, user.name)
         except InvalidOverride as exc:
             raise HTTPException(422, detail=str(exc)) from None
         except (SQLAlchemyError, OSError) as exc:

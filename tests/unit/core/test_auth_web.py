@@ -17,7 +17,8 @@ import pytest_asyncio
 from fastapi import Depends, FastAPI, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from centralino.core.auth.models import Role, User
+from centralino.core.auth import passwords as passwords_module
+from centralino.core.auth.models import Permission, Role, User
 from centralino.core.auth.service import add_user, deactivate, set_password
 from centralino.core.auth.web import SESSION_COOKIE, current_user, install_auth
 from centralino.core.db import create_engine, session_factory, upgrade_database
@@ -26,8 +27,8 @@ Sessions = async_sessionmaker[AsyncSession]
 KEY = "test-session-key-0123456789"
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 TOKEN = re.compile(r'<input type="hidden" name="csrf_token" value="([^"]+)">')
-Operator = Annotated[User, Depends(current_user([Role.OPERATOR]))]
-Supervisor = Annotated[User, Depends(current_user([Role.SUPERVISOR]))]
+Operator = Annotated[User, Depends(current_user(Permission.CONSOLE))]
+Supervisor = Annotated[User, Depends(current_user(Permission.LIVE_VIEW))]
 
 
 def make_app(sessions: Sessions, *, key: str = KEY, secure_cookies: bool = False) -> FastAPI:
@@ -253,16 +254,30 @@ async def test_failed_logins_beyond_five_a_minute_are_refused_with_429(
     assert "Too many failed attempts" in refused.text
     assert (await client.get("/console", headers=HTML)).status_code == 303
     other = await sign_in(client, "supervisor", passwords["supervisor"])
-    assert other.status_code == 303  # the limit is per name
+    assert other.status_code == 429  # the limit is per address, whatever the name
 
 
-async def test_a_success_forgets_the_earlier_failures(client: httpx.AsyncClient,
-                                                      passwords: dict[str, str]) -> None:
+async def test_the_limit_is_checked_before_any_password_is_hashed(
+    client: httpx.AsyncClient, passwords: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("operator", "supervisor", "nobody", "admin", "x.y"):
+        assert (await sign_in(client, name, "guess")).status_code == 401
+
+    async def no_hashing(*_args: object) -> None:
+        raise AssertionError("a refused login must not reach argon2")
+
+    monkeypatch.setattr(passwords_module.hashing_pool(), "run", no_hashing)
+    assert (await sign_in(client, "campaign_manager", "guess")).status_code == 429
+
+
+async def test_a_success_does_not_wipe_the_failures_of_its_address(
+    client: httpx.AsyncClient, passwords: dict[str, str],
+) -> None:
     for _ in range(4):
-        await sign_in(client, "operator", "guess")
+        await sign_in(client, "nobody", "guess")
     assert (await sign_in(client, "operator", passwords["operator"])).status_code == 303
-    for _ in range(4):
-        assert (await sign_in(client, "operator", "guess")).status_code == 401
+    assert (await sign_in(client, "admin", "guess")).status_code == 401
+    assert (await sign_in(client, "admin", passwords["admin"])).status_code == 429
 
 
 async def test_disabling_a_user_or_changing_the_password_ends_open_sessions(

@@ -8,7 +8,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from centralino.core.auth.models import Role
+from centralino.core.auth.models import Permission, Role
 from centralino.core.auth.service import (
     InvalidUser,
     UnknownUser,
@@ -80,7 +80,8 @@ async def test_names_of_two_to_sixty_four_allowed_characters_are_accepted(
 
 async def test_an_unknown_role_is_refused(db_session_factory: Sessions) -> None:
     async with db_session_factory() as session:
-        with pytest.raises(InvalidUser, match="not a role: operator, supervisor, admin"):
+        with pytest.raises(InvalidUser,
+                           match="not a role: operator, supervisor, campaign_manager, admin"):
             await add_user(session, "anna", "root")
 
 
@@ -162,11 +163,27 @@ async def test_users_are_listed_by_name_with_role_and_state(db_session_factory: 
                                                           ("marco", "admin", False)]
 
 
-def test_each_role_grants_its_own_pages_and_those_below() -> None:
-    assert Role.ADMIN.grants(Role.SUPERVISOR) and Role.ADMIN.grants(Role.OPERATOR)
-    assert Role.SUPERVISOR.grants(Role.OPERATOR) and Role.SUPERVISOR.grants(Role.SUPERVISOR)
-    assert not Role.SUPERVISOR.grants(Role.ADMIN)
-    assert not Role.OPERATOR.grants(Role.SUPERVISOR)
+def test_roles_are_sets_of_permissions_not_a_ladder() -> None:
+    assert Role.ADMIN.permissions == set(Permission)
+    assert Role.OPERATOR.permissions < Role.SUPERVISOR.permissions < Role.ADMIN.permissions
+    assert Role.SUPERVISOR.may(Permission.HOURS_OVERRIDE)
+    assert not Role.SUPERVISOR.may(Permission.IVR_RELOAD)
+    assert not Role.OPERATOR.may(Permission.LIVE_VIEW)
+    campaigns = Role.CAMPAIGN_MANAGER.permissions
+    assert campaigns == {Permission.CAMPAIGNS, Permission.CAMPAIGN_REPORTS}
+    assert not campaigns & Role.OPERATOR.permissions  # no console, no recordings
+    assert not campaigns <= Role.SUPERVISOR.permissions  # not a step on a ladder either
+
+
+def test_the_throttle_takes_back_only_the_attempt_that_succeeded() -> None:
+    throttle = LoginThrottle(limit=3, window=60, clock=lambda: 1000.0)
+    throttle.failed("10.0.0.7")
+    throttle.failed("10.0.0.7")
+    throttle.failed("10.0.0.7")  # counted before checking: this one was the right password
+    throttle.succeeded("10.0.0.7")
+    assert throttle.retry_after("10.0.0.7") == 0
+    throttle.failed("10.0.0.7")
+    assert throttle.retry_after("10.0.0.7") > 0  # the two guesses before it still count
 
 
 def test_the_throttle_allows_five_failures_a_minute_per_key_and_forgets_them() -> None:

@@ -125,3 +125,10 @@ def test_an_unreachable_database_is_one_line_and_exit_1() -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "database unavailable" in lines[0]
     assert "s3cret" not in result.stderr
+
+
+def test_a_campaign_manager_can_be_added(url: str) -> None:
+    password = add("carla", "campaign_manager", url)
+    assert can_sign_in(url, "carla", password)
+    listed = json.loads(users("list", "--json", url=url).stdout)
+    assert [(u["name"], u["role"]) for u in listed] == [("carla", "campaign_manager")]

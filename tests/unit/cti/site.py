@@ -29,6 +29,7 @@ from centralino.core.health import ComponentHealth, HealthReport
 from centralino.core.web import create_web_app
 from config.loader import load_yaml_model
 from config.menu import MenuFile
+from config.settings import WebSettings
 from cti.callbacks.http import CallbackCalls, callbacks_router
 from cti.console.http import console_router
 from cti.console.screen_pop import ScreenPopService
@@ -41,6 +42,7 @@ KEY = "test-session-key-0123456789"
 MENU = load_yaml_model(Path(__file__).parents[3] / "config/menus/tollfree.yaml", MenuFile)
 TOKEN = re.compile(r'<input type="hidden" name="csrf_token" value="([^"]+)">')
 HTML = {"Accept": "text/html"}
+WEB_SETTINGS = WebSettings(allowed_hosts=["test"])  # the test clients' host name
 T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)  # a Monday morning
 
 
@@ -139,6 +141,27 @@ class Site:
             yield client
 
 
+def client_for(app: FastAPI, **kwargs: Any) -> httpx.AsyncClient:
+    """A client of ``app`` at http://test (``kwargs``: of the ASGI transport, e.g. client)."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, **kwargs),
+                             base_url="http://test")
+
+
+async def sign_in(client: httpx.AsyncClient, name: str, password: str) -> str:
+    """Sign ``client`` in as ``name``; returns the session's CSRF token."""
+    login = await client.get("/login")
+    response = await client.post("/login", data={
+        "name": name, "password": password, "csrf_token": csrf(login.text)})
+    assert response.status_code == 303, response.text
+    return csrf((await client.get("/login")).text)
+
+
+async def add_users(sessions: Sessions, **roles: Role) -> dict[str, str]:
+    """Users named after the keywords with those roles; name → password."""
+    async with sessions() as session:
+        return {name: (await add_user(session, name, role))[1] for name, role in roles.items()}
+
+
 def csrf(page: str) -> str:
     match = TOKEN.search(page)
     assert match is not None, page
@@ -156,7 +179,8 @@ async def make_site(sessions: Sessions, bus: EventBus | None = None, acd: FakeAc
     users alice and bob (operators), sara (supervisor)."""
     bus, acd, operators = bus or EventBus(), acd or FakeAcd(), FakeOperators()
     cti = CtiWeb(sessions, bus, acd, operators, callbacks)
-    app = create_web_app(_healthy, cti.routers(), session_key=KEY, sessions=sessions)
+    app = create_web_app(_healthy, cti.routers(), session_key=KEY, sessions=sessions,
+                         web=WEB_SETTINGS)
     passwords = {}
     async with sessions() as session:
         for name, role in (("alice", Role.OPERATOR), ("bob", Role.OPERATOR),

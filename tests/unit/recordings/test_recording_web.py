@@ -19,7 +19,17 @@ from cti.tickets.models import Ticket
 from recordings.access import OWNERSHIP_CHECKS, PLAY_LOG_WINDOW, OwnershipCheck
 from recordings.http import recordings_router
 from recordings.models import Recording, RecordingAccess, RecordingKind
-from tests.unit.cti.site import HTML, KEY, T0, Sessions, Site, _healthy, add_call, make_site
+from tests.unit.cti.site import (
+    HTML,
+    KEY,
+    T0,
+    WEB_SETTINGS,
+    Sessions,
+    Site,
+    _healthy,
+    add_call,
+    make_site,
+)
 
 WAV = b"RIFF" + bytes(range(256)) * 4  # 1028 bytes, "the original"
 WEB = b"OggS" + bytes(reversed(range(256))) * 2  # 516 bytes, "the web copy"
@@ -38,7 +48,8 @@ def with_recordings(site: Site, recordings_dir: Path, clock: Clock,
     """The site's users and console, on a web app with the recordings' routes too."""
     routes = [*site.cti.routers(), recordings_router(site.sessions, recordings_dir, ownership,
                                                      clock)]
-    app = create_web_app(_healthy, routes, session_key=KEY, sessions=site.sessions)
+    app = create_web_app(_healthy, routes, session_key=KEY, sessions=site.sessions,
+                         web=WEB_SETTINGS)
     app.state.recordings_dir = recordings_dir
     return dataclasses.replace(site, app=app)
 
