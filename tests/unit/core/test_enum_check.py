@@ -30,5 +30,6 @@ def test_an_explicit_name_replaces_the_columns() -> None:
 
 def test_a_model_keeps_the_check_its_migration_created() -> None:
     ddl = str(CreateTable(User.__table__).compile(dialect=sqlite.dialect()))
+    # as in migration 0009
     assert ("CONSTRAINT ck_users_role CHECK "
-            "(role IN ('operator', 'supervisor', 'campaign_manager', 'admin'))" in ddl)  # as in migration 0009
+            "(role IN ('operator', 'supervisor', 'campaign_manager', 'admin'))" in ddl)
