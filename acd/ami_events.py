@@ -4,7 +4,9 @@ app_queue's member events (``QueueMemberAdded``, ``QueueMemberStatus``, ``QueueM
 and QueueStatus's ``QueueMember`` carry the member's whole state, so each becomes one
 :class:`Member`; caller and agent events become :class:`CallerJoined`, :class:`AgentEvent` and
 the like; ``ContactStatus`` says whether a seat's phone is registered. Anything else is ``None``.
-A message of a known type without the fields it must have raises :class:`MalformedEvent`.
+A message of a known type without the fields it must have, or with a value out of range (a
+number of more than :data:`MAX_DIGITS` digits, a duration beyond :data:`MAX_DURATION_SECONDS`,
+a time outside 1970 to :data:`LATEST_YEAR`), raises :class:`MalformedEvent`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,16 @@ from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any, Literal, cast
 
+from centralino.core import metrics
 from centralino.core.ami import MalformedEvent
+
+MAX_DIGITS = 20
+"""Digits of any AMI number (a 64-bit integer has at most 19, and a sign)."""
+MAX_DURATION_SECONDS = 10 * 366 * 86400
+"""Hold, wait and wrap-up times longer than ten years are nonsense, not a very long call."""
+LATEST_YEAR = 2199
+"""AMI times (epochs, ``Timestamp``) after this year are refused: a broken clock or a forgery."""
+
 
 
 class DeviceState(IntEnum):
@@ -163,10 +174,21 @@ class _Fields:
         value = self._message.get(key)
         if value in (None, "") and default is not None:
             return default
+        text = str(value).strip()
+        if len(text.lstrip("+-")) > MAX_DIGITS:
+            raise MalformedEvent(f"{self._event}: {key} has more than {MAX_DIGITS} digits: "
+                                 f"{text[:30]!r}...")
         try:
-            return int(str(value))
+            return int(text)
         except ValueError:
             raise MalformedEvent(f"{self._event}: {key} is not a number: {value!r}") from None
+
+    def duration(self, key: str) -> int:
+        """Whole seconds, 0 to :data:`MAX_DURATION_SECONDS` (missing: 0)."""
+        seconds = self.number(key, default=0)
+        if not 0 <= seconds <= MAX_DURATION_SECONDS:
+            raise MalformedEvent(f"{self._event}: {key} out of range: {seconds}")
+        return seconds
 
     def flag(self, key: str) -> bool:
         return self.number(key, default=0) != 0
@@ -174,15 +196,30 @@ class _Fields:
     def epoch(self, key: str) -> datetime | None:
         """A time in whole seconds since 1970 (``0`` or missing: never)."""
         seconds = self.number(key, default=0)
-        return datetime.fromtimestamp(seconds, UTC) if seconds > 0 else None
+        return self._time(key, seconds) if seconds != 0 else None
 
     def timestamp(self) -> datetime | None:
         """The event's ``Timestamp`` (manager.conf ``timestampevents``), if any."""
         value = self.optional("Timestamp")
+        if not value:
+            return None
+        if len(value) > MAX_DIGITS + 10:
+            raise MalformedEvent(f"{self._event}: bad Timestamp {value[:30]!r}...")
         try:
-            return datetime.fromtimestamp(float(value), UTC) if value else None
+            seconds = float(value)
         except ValueError:
             raise MalformedEvent(f"{self._event}: bad Timestamp {value!r}") from None
+        return self._time("Timestamp", seconds)
+
+    def _time(self, key: str, seconds: float) -> datetime:
+        """``seconds`` since 1970 as a UTC time, if it falls in 1970 to LATEST_YEAR."""
+        try:
+            when = datetime.fromtimestamp(seconds, UTC)
+        except (ValueError, OverflowError, OSError):  # NaN, inf, past year 9999
+            raise MalformedEvent(f"{self._event}: {key} out of range: {seconds!r}") from None
+        if not 1970 <= when.year <= LATEST_YEAR:
+            raise MalformedEvent(f"{self._event}: {key} out of range: {seconds!r}")
+        return when
 
     def caller_id(self) -> str | None:
         number = self.optional("CallerIDNum")
@@ -200,7 +237,14 @@ def _member(f: _Fields, name_key: str, interface_key: str) -> Member:
         status=state, paused=f.flag("Paused"), reason=f.optional("PausedReason"),
         in_call=f.flag("InCall"), last_call=f.epoch("LastCall"),
         last_pause=f.epoch("LastPause"), login_time=f.epoch("LoginTime"),
-        wrapup_seconds=f.number("Wrapuptime", default=0), at=f.timestamp())
+        wrapup_seconds=f.duration("Wrapuptime"), at=f.timestamp())
+
+
+def count_malformed(message: Mapping[str, Any]) -> None:
+    """Count a dropped message in ``centralino_ami_malformed_events_total``."""
+    event = message.get("Event")
+    known = event in FOLLOWED_EVENTS or event in ("QueueMember", "QueueEntry", "UserEvent")
+    metrics.AMI_MALFORMED_EVENTS.labels(event=event if known else "other").inc()
 
 
 def parse_event(message: Mapping[str, Any]) -> AcdEvent | None:
@@ -224,16 +268,16 @@ def parse_event(message: Mapping[str, Any]) -> AcdEvent | None:
     if event == "QueueCallerAbandon":
         return CallerAbandoned(f.text("Queue"), f.text("Uniqueid"), f.text("Linkedid"),
                                f.number("OriginalPosition", default=f.number("Position", 0)),
-                               f.number("HoldTime", default=0), f.timestamp())
+                               f.duration("HoldTime"), f.timestamp())
     if event in ("AgentCalled", "AgentRingNoAnswer", "AgentConnect", "AgentComplete"):
         linkedid = (f.text("Linkedid") if event in ("AgentCalled", "AgentConnect")
                     else f.optional("Linkedid") or None)
         return AgentEvent(cast(AgentAction, event), f.text("Queue"), f.text("Interface"),
                           f.text("MemberName"), linkedid, f.caller_id(),
-                          f.number("HoldTime", default=0), f.timestamp())
+                          f.duration("HoldTime"), f.timestamp())
     if event == "QueueEntry":
         return QueueEntry(f.text("Queue"), f.text("Channel"), f.text("Uniqueid"), f.caller_id(),
-                          f.number("Position"), f.number("Wait", default=0))
+                          f.number("Position"), f.duration("Wait"))
     if event == "ContactStatus":
         return ContactChanged(f.text("EndpointName"),
                               f.text("ContactStatus") not in _UNREGISTERED, f.timestamp())

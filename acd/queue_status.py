@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 import structlog
 
-from acd.ami_events import Member, QueueEntry, parse_event
+from acd.ami_events import Member, QueueEntry, count_malformed, parse_event
 from centralino.core.ami import AmiError, MalformedEvent
 
 log = structlog.get_logger(__name__)
@@ -65,6 +65,7 @@ async def read_queue(ami: AmiActions, queue: str) -> tuple[list[Member], list[Qu
             item = parse_event(message)
         except MalformedEvent as exc:
             log.warning("acd.malformed_queue_status", error=str(exc))
+            count_malformed(message)
             continue
         if isinstance(item, Member) and item.queue == queue:
             members.append(item)

@@ -36,6 +36,7 @@ from acd.ami_events import (
     MalformedEvent,
     Member,
     MemberRemoved,
+    count_malformed,
     parse_event,
 )
 from acd.queue_status import QueueSnapshot
@@ -153,6 +154,7 @@ class AcdPicture:
             event = parse_event(message)
         except MalformedEvent as exc:
             log.warning("acd.malformed_event", error=str(exc))
+            count_malformed(message)
             return
         if event is None or getattr(event, "queue", self.queue) != self.queue:
             return

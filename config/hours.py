@@ -72,7 +72,10 @@ def _default_week() -> dict[Weekday, list[str]]:
 class HoursSettings(_Strict):
     """When operators answer. Outside these times callers get the ``closed`` routing."""
 
-    timezone: str = "Europe/Rome"
+    # An IANA name; the pattern keeps zoneinfo from names it cannot look up safely
+    # (a 6000-character path overflows its recursion).
+    timezone: str = Field(default="Europe/Rome", max_length=64,
+                          pattern=r"^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+){0,3}$")
     weekly: dict[Weekday, list[TimeRange]] = Field(default_factory=_default_week)
     holidays_country: str | None = "IT"  # ISO 3166 code for the `holidays` package; null: none
     holidays_subdivision: str | None = None  # e.g. a region or province code the package knows
@@ -83,7 +86,7 @@ class HoursSettings(_Strict):
     def _known_zone(cls, name: str) -> str:
         try:
             ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError, RecursionError):
             raise ValueError(f"unknown time zone {name!r} (e.g. Europe/Rome)") from None
         return name
 

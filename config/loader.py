@@ -5,15 +5,18 @@ Used for the settings (:func:`load_settings`) and the menu file (:func:`load_yam
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from types import UnionType
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from config.safe_yaml import YamlRefused, parse_yaml_file
 from config.settings import SETTINGS_DIR, Settings
 
 DATABASE_URL_ENV = "CENTRALINO_DATABASE_URL"
@@ -61,6 +64,11 @@ def load_settings(path: Path | None = None) -> Settings:
     located = {name: path.parent / value.expanduser()
                for name, value in (("menu_file", ivr.menu_file), ("media_dir", ivr.media_dir),
                                    ("sounds_dir", ivr.sounds_dir)) if value is not None}
+    if not located["menu_file"].is_file():
+        raise ConfigError([ConfigProblem(
+            str(path), "ivr.menu_file", read_yaml(path).line_of("ivr", "menu_file"),
+            f"file not found: {located['menu_file']}",
+            "name an existing menu file; relative paths start at the settings file's folder")])
     return settings.model_copy(update={"ivr": ivr.model_copy(update=located)})
 
 
@@ -77,7 +85,11 @@ def load_yaml_model(path: Path, model: type[M], overrides: dict[str, Any] | None
     try:
         return model.model_validate(data, context={SETTINGS_DIR: path.parent})
     except ValidationError as exc:
-        raise ConfigError([_problem(str(path), error, yaml_file) for error in exc.errors()]
+        raise ConfigError([_problem(str(path), error, yaml_file, model)
+                           for error in exc.errors()]) from None
+    except (ValueError, TypeError, LookupError, ArithmeticError, OSError, RecursionError
+            ) as exc:  # a library a validator calls failed in a way it did not foresee
+        raise ConfigError([ConfigProblem(str(path), "", None, f"cannot be used: {exc!r}")]
                           ) from None
 
 
@@ -103,17 +115,14 @@ def read_yaml(path: Path) -> YamlFile:
 
 def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], int]]:
     try:
-        text = path.read_text(encoding="utf-8")
+        data, node = parse_yaml_file(path)
     except OSError as exc:
-        problem = ConfigProblem(str(path), "", None, f"cannot read: {exc.strerror}")
+        problem = ConfigProblem(str(path), "", None, f"cannot read: {exc.strerror or exc}")
         raise ConfigError([problem]) from None
-    try:
-        data = yaml.safe_load(text)
-        node = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        raise ConfigError([ConfigProblem(str(path), "", line, f"not valid YAML: {exc}")]) from None
+    except ValueError as exc:  # a path with a NUL character
+        raise ConfigError([ConfigProblem(str(path), "", None, f"cannot read: {exc}")]) from None
+    except YamlRefused as exc:
+        raise ConfigError([ConfigProblem(str(path), "", exc.line, exc.message)]) from None
     if data is None:
         return {}, {}
     data = _string_keys(data)
@@ -149,17 +158,62 @@ def _index_lines(node: yaml.Node | None, prefix: tuple[str, ...],
             _index_lines(item, path, lines, on_duplicate)
 
 
-def _problem(file: str, error: Any, yaml_file: YamlFile) -> ConfigProblem:
+def _problem(file: str, error: Any, yaml_file: YamlFile, model: type[BaseModel]
+             ) -> ConfigProblem:
     loc = _key_path(error["loc"], yaml_file.data)
     line = yaml_file.line_of(*loc)
     kind = error["type"]
     if kind == "extra_forbidden":
-        message = "unknown key (check the spelling; see docs/configuration.md)"
+        close = difflib.get_close_matches(str(error["loc"][-1]),
+                                          _keys_at(model, error["loc"][:-1]), n=1)
+        message = (f"unknown key (did you mean {close[0]!r}?)" if close else
+                   "unknown key (check the spelling; see docs/configuration.md)")
     elif kind == "missing":
         message = "required value is missing"
     else:
         message = f"{error['msg']} (got {error.get('input')!r})"
     return ConfigProblem(file, ".".join(loc), line, message)
+
+
+def _keys_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The keys the model allows at pydantic's error location ``loc`` (union members' keys
+    together, where the location alone does not say which member was meant)."""
+    current: list[Any] = [model]
+    for part in loc:
+        following = [inner for each in current for inner in _inside(each, part)]
+        if following:  # else ``part`` is a union tag pydantic inserted: stay where we are
+            current = following
+    keys: list[str] = []
+    for each in current:
+        for member in _members(each):
+            if isinstance(member, type) and issubclass(member, BaseModel):
+                keys += [field.alias or name for name, field in member.model_fields.items()]
+    return sorted(set(keys))
+
+
+def _members(annotation: Any) -> list[Any]:
+    """The types ``annotation`` may be: unions flattened, ``Annotated`` unwrapped."""
+    if get_origin(annotation) is Annotated:
+        return _members(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType):
+        return [inner for arg in get_args(annotation) for inner in _members(arg)]
+    return [annotation]
+
+
+def _inside(annotation: Any, part: Any) -> list[Any]:
+    """The types found at key or index ``part`` of a value of type ``annotation``."""
+    found: list[Any] = []
+    for member in _members(annotation):
+        origin = get_origin(member)
+        if isinstance(member, type) and issubclass(member, BaseModel):
+            for name, field in member.model_fields.items():
+                if part in (name, field.alias):
+                    found.append(field.annotation)
+        elif origin is dict:
+            found.append(get_args(member)[1])
+        elif origin is list and isinstance(part, int):
+            found.append(get_args(member)[0])
+    return found
 
 
 def _key_path(loc: tuple[Any, ...], data: Any) -> tuple[str, ...]:

@@ -15,13 +15,14 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    IPvAnyNetwork,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
 Port = Annotated[int, Field(ge=1, le=65535)]
-Seconds = Annotated[float, Field(gt=0)]
+Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
 
 class _Strict(BaseModel):
@@ -30,6 +31,13 @@ class _Strict(BaseModel):
 
 HostName = Annotated[str, Field(pattern=r"^(\*|(\*\.)?[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])$")]
 MIB = 1024 * 1024
+
+
+class StatusPageSettings(_Strict):
+    """Rate limits of the public status page (cti/status_page.py), in look-ups a minute."""
+
+    per_client_per_minute: int = Field(default=30, ge=1, le=10_000)  # an IPv4 or an IPv6 /64
+    total_per_minute: int = Field(default=600, ge=1, le=1_000_000)  # all clients together
 
 
 class WebSettings(_Strict):
@@ -61,6 +69,11 @@ class WebSettings(_Strict):
                 for allowed in self.allowed_hosts):
             raise ValueError(f"public_url's host {host!r} is not in allowed_hosts: add it")
         return self
+
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For is believed: the client is
+    # the right-most address in it that is not one of them. Empty: the header is ignored.
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
+    status_page: StatusPageSettings = StatusPageSettings()
 
 
 class ReconnectSettings(_Strict):
@@ -180,6 +193,9 @@ class SandboxSettings(_Strict):
     root: Path = Path("~/.cache/centralino/asterisk-root")
     instance: str = Field(default="default", pattern=r"^[a-z0-9_-]+$")
     boot_timeout: Seconds = 60.0
+    # A second AMI user, rendered only into the sandbox's manager.conf, for tests and
+    # benchmarks that need CLI commands and hang-ups; the engine never logs in with it.
+    tools_ami_username: str = Field(default="centralino-tools", pattern=r"^[A-Za-z0-9_-]+$")
 
 
 class IvrSettings(_Strict):
@@ -272,6 +288,13 @@ class Settings(_Strict):
     recordings: RecordingsSettings = RecordingsSettings()
     transcription: TranscriptionSettings = TranscriptionSettings()
     logging: LoggingSettings = LoggingSettings()
+
+    @model_validator(mode="after")
+    def _distinct_ami_users(self) -> Settings:
+        if self.sandbox.tools_ami_username == self.asterisk.ami.username:
+            raise ValueError("sandbox.tools_ami_username must differ from asterisk.ami.username: "
+                             "the engine's AMI user has fewer rights than the tools' one")
+        return self
 
     @field_validator("database_url")
     @classmethod

@@ -33,6 +33,7 @@ from centralino.core.group_commit import GroupCommit
 from centralino.core.health import ComponentHealth, HealthReport
 from centralino.core.hours.service import HoursService
 from centralino.core.loop_lag import watch_loop_lag
+from centralino.core.proxies import behind_proxies
 from centralino.core.stasis import StasisDispatcher
 from centralino.core.web import create_web_app
 from centralino.core.welcome import log_welcome
@@ -118,11 +119,12 @@ class Engine:
         routers = [router for domain in self.domains for router in domain.routers()]
         web = create_web_app(self.health, routers, session_key=self._secrets.session_key,
                              sessions=self.sessions, web=self.settings.web,
-                             metrics_token=self._metrics_token,
-                             control_token=self._control_token)
+                             metrics_token=self._secrets.metrics_token,
+                             control_token=self._secrets.control_token)
         return _EmbeddedServer(uvicorn.Config(
-            web, host=self.settings.web.host, port=self.settings.web.port, log_config=None,
-            lifespan="off", access_log=False))
+            behind_proxies(web, self.settings.web.trusted_proxies), host=self.settings.web.host,
+            port=self.settings.web.port, log_config=None, lifespan="off", access_log=False,
+            proxy_headers=False))  # web.trusted_proxies decides, not uvicorn's default
 
     def _on_ari_event(self, event: dict) -> None:
         self.dispatcher.handle_event(event)

@@ -110,7 +110,8 @@ def parse_report(event: Mapping[str, Any], name: str, legs: Collection[str]) -> 
     if event.get("UserEvent") != name:
         return None
     attempt, leg = str(event.get("Attempt", "")).strip(), str(event.get("Leg", "")).strip()
-    if not attempt.isdigit() or len(attempt) > 18 or leg not in legs:
+    # an attempt id is a database key: ASCII digits that fit in 64 bits
+    if not (attempt.isascii() and attempt.isdigit() and len(attempt) <= 18) or leg not in legs:
         raise MalformedEvent(f"{name} with Attempt={attempt!r}, Leg={leg!r}")
     return DialReport(int(attempt), leg, str(event.get("DialStatus", "")).strip())
 

@@ -20,6 +20,9 @@ AMI_CONNECTED = Gauge("centralino_ami_connected", "1 while the AMI connection is
 ARI_CONNECTED = Gauge("centralino_ari_connected", "1 while the ARI WebSocket is connected")
 AMI_EVENTS = Counter("centralino_ami_events_total", "AMI events received", ["event"])
 ARI_EVENTS = Counter("centralino_ari_events_total", "ARI events received", ["type"])
+AMI_MALFORMED_EVENTS = Counter(
+    "centralino_ami_malformed_events_total",
+    "AMI messages of a known type dropped for missing or out-of-range fields", ["event"])
 AMI_RECONNECTS = Counter("centralino_ami_reconnects_total", "AMI connection attempts after a loss")
 ARI_REQUEST_SECONDS = Histogram(
     "centralino_ari_request_seconds", "ARI REST round trips, by operation", ["operation"],

@@ -3,6 +3,7 @@
 A sliding log of each client's last ``limit`` hits; clients idle for a whole window are
 forgotten, so memory stays bounded by the clients of the last window. One process only: enough
 for one engine, and what the public status page needs so codes cannot be tried in bulk.
+:func:`client_key` says whom a hit counts against (IPv6 clients by their /64).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
+from ipaddress import IPv6Address, IPv6Network, ip_address
 
 
 class RateLimiter:
@@ -46,3 +48,22 @@ class RateLimiter:
         self._swept_at = now
         self._hits = {client: hits for client, hits in self._hits.items()
                       if now - hits[-1] < self._window}
+
+
+def client_key(host: str | None) -> str:
+    """Whom a hit counts against: an IPv4 address, or an IPv6 address's /64.
+
+    One IPv6 subscriber usually holds a whole /64 (2^64 addresses): counted one by one, each
+    would get its own allowance. An IPv4-mapped IPv6 address counts as its IPv4 address.
+    """
+    if not host:
+        return "unknown"
+    try:
+        address = ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(IPv6Network((address, 64), strict=False))
+    return str(address)

@@ -6,8 +6,11 @@ classification. Look-ups are limited per client address (30 a minute by default)
 codes cannot be tried in bulk; the check digit already refuses nine mistyped codes in ten
 before the database is asked.
 
-Behind a reverse proxy every client has the proxy's address: run uvicorn with
-``--proxy-headers`` (and ``--forwarded-allow-ips``) so ``request.client`` is the citizen's.
+Look-ups are counted per IPv4 address and per IPv6 /64, and all clients together have a
+ceiling (600 a minute by default) so many addresses cannot try codes in bulk either.
+
+Behind a reverse proxy every client has the proxy's address: list the proxy in
+``web.trusted_proxies`` so ``request.client`` is the citizen's (:mod:`centralino.core.proxies`).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from centralino.core.auth.access import public
 from centralino.core.db import UTCDateTime
-from centralino.core.rate_limit import RateLimiter
+from centralino.core.rate_limit import RateLimiter, client_key
 from cti.tickets.models import Ticket, TicketEvent, TicketEventKind, TicketStatus
 from cti.tickets.tracking import format_for_display, is_valid_tracking_code
 
@@ -109,22 +112,26 @@ def status_page_router(
     sessions: async_sessionmaker[AsyncSession],
     *,
     lookups_per_minute: int = 30,
+    lookups_per_minute_total: int = 600,
     timezone: str = "Europe/Rome",
     clock: Callable[[], float] = time.monotonic,
 ) -> APIRouter:
     """``GET /status`` (the page, ``?code=`` to look up) and ``GET /api/status/{code}`` (JSON).
 
-    Times on the page are shown in ``timezone``; ``clock`` drives the rate limit (tests).
+    Times on the page are shown in ``timezone``; ``clock`` drives the rate limits (tests).
     """
     router = APIRouter(tags=["status"])
     limiter = RateLimiter(lookups_per_minute, 60.0, clock)
+    ceiling = RateLimiter(lookups_per_minute_total, 60.0, clock)
     zone = ZoneInfo(timezone)
     page = Environment(loader=FileSystemLoader(TEMPLATES), trim_blocks=True, lstrip_blocks=True,
                        autoescape=select_autoescape(default=True),
                        ).get_template("status_page.html.j2")
 
     async def look_up(request: Request, keyed: str) -> PublicStatus | _Refusal:
-        wait = limiter.hit(request.client.host if request.client is not None else "unknown")
+        # the client's own limit first: its refused hits do not use up everyone's ceiling
+        wait = (limiter.hit(client_key(request.client.host if request.client else None))
+                or ceiling.hit(""))
         if wait:
             return _Refusal(429, "Troppe richieste. Riprovi tra un minuto.",
                             "Too many requests. Please try again in a minute.", math.ceil(wait))

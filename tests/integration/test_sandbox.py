@@ -19,9 +19,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from centralino.core.ami import AmiClient, AmiConnectionLost, AmiUnavailable
+from centralino.core.ami import AmiClient, AmiConnectionLost, AmiError, AmiUnavailable
 from centralino.core.sandbox import process
 from centralino.core.sandbox.errors import SandboxError
+from centralino.core.sandbox.tools import tools_ami_client
 from config.loader import load_settings
 from config.secrets import SECRETS_FILE_ENV, load_secrets
 from config.settings import Settings
@@ -79,6 +80,10 @@ def ami_client(settings: Settings) -> AmiClient:
     return AmiClient(settings.asterisk, load_secrets(settings.seats.names).ami_secret)
 
 
+def tools_client(settings: Settings) -> AmiClient:
+    return tools_ami_client(settings, load_secrets(settings.seats.names))
+
+
 def test_up_reports_a_running_instance_on_the_configured_ports(
         sandbox_settings: Settings, running: process.SandboxStatus) -> None:
     assert running.running and running.pid
@@ -102,11 +107,34 @@ async def test_ami_client_logs_in_to_asterisk_22(
         settings = await client.send_action({"Action": "CoreSettings"})
         assert settings.success
         assert settings["AsteriskVersion"].startswith("22."), settings
-        text = await client.command("dialplan show from-tollfree")
-        assert "800100100" in text and "Stasis(centralino,tollfree,${CHANNEL(linkedid)})" in text
     finally:
         await client.close()
     assert not client.connected
+
+
+async def test_the_engines_ami_user_is_refused_cli_commands_and_config_the_tools_user_is_not(
+        sandbox_settings: Settings, running: process.SandboxStatus) -> None:
+    engine_user, tools = ami_client(sandbox_settings), tools_client(sandbox_settings)
+    await engine_user.start()
+    await tools.start()
+    try:
+        await engine_user.wait_fully_booted(10)
+        await tools.wait_fully_booted(10)
+        for action in ({"Action": "Command", "Command": "core show version"},
+                       {"Action": "UpdateConfig", "SrcFilename": "manager.conf",
+                        "DstFilename": "manager.conf"},
+                       {"Action": "Redirect", "Channel": "PJSIP/nobody-0", "Context": "x",
+                        "Exten": "s", "Priority": "1"}):
+            refused = await engine_user.send_action(action)
+            assert not refused.success, (action, refused)
+            assert "Permission denied" in refused.get("Message", ""), (action, refused)
+        with pytest.raises(AmiError, match="Permission denied"):
+            await engine_user.command("dialplan show from-tollfree")
+        text = await tools.command("dialplan show from-tollfree")
+        assert "800100100" in text and "Stasis(centralino,tollfree,${CHANNEL(linkedid)})" in text
+    finally:
+        await engine_user.close()
+        await tools.close()
 
 
 async def test_ari_answers_its_user_and_refuses_a_wrong_password(

@@ -55,7 +55,8 @@ _SOURCES = {
     "asterisk.conf": "sandbox.instance, prompts.language",
     "modules.conf": "no settings",
     "logger.conf": "no settings",
-    "manager.conf": "asterisk.host, asterisk.ami.port, asterisk.ami.username, the AMI secret",
+    "manager.conf": ("asterisk.host, asterisk.ami.port, asterisk.ami.username, "
+                     "sandbox.tools_ami_username, the AMI secrets"),
     "http.conf": "asterisk.host, asterisk.ari.port",
     "ari.conf": "asterisk.ari.username, the ARI password",
     "pjsip.conf": ("asterisk.sip, toll_free.trunk_addresses, toll_free.outbound_contact, "
@@ -126,6 +127,8 @@ def render_asterisk_config(settings: Settings, secrets: Secrets,
         "module_dir": module_dir,
         "noload": NOLOAD_MODULES,
         "ami_secret": secrets.ami_secret,
+        "tools_ami_username": settings.sandbox.tools_ami_username,
+        "ami_tools_secret": secrets.ami_tools_secret,
         "ari_password": secrets.ari_password,
         "seats": [_Seat(name, secrets.seat_passwords[name]) for name in settings.seats.names],
         "source": "the Centralino settings",

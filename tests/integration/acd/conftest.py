@@ -14,6 +14,7 @@ import pytest
 
 from centralino.core.ami import AmiClient
 from centralino.core.sandbox import process as sandbox
+from centralino.core.sandbox.tools import tools_ami_client
 from config.secrets import Secrets
 from config.settings import Settings
 
@@ -71,7 +72,7 @@ class AmiWatch:
 @pytest.fixture(scope="session")
 async def ami(settings: Settings, asterisk: sandbox.SandboxStatus, secrets: Secrets
               ) -> AsyncIterator[AmiWatch]:
-    client = AmiClient(settings.asterisk, secrets.ami_secret, probe=True)
+    client = tools_ami_client(settings, secrets)  # it runs CLI commands: not the engine's user
     await client.start()
     await client.wait_fully_booted(30)
     yield AmiWatch(client)
