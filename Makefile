@@ -14,6 +14,8 @@ run: setup
 	$(BIN)/centralino run --sandbox
 
 test: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/mkdocs build --strict --site-dir site
 	$(BIN)/python -m pytest

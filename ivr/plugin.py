@@ -41,7 +41,7 @@ class Ivr(Domain):
         self._hours = core.services.get(HoursService)
         desk = core.services.get(TicketDesk)
         voicemail = core.services.get(VoicemailRecorder)
-        self._scripts = {
+        self._scripts: dict[str, CallScript] = {
             "tollfree": IvrScript(self.menus, desk, voicemail, self._hours.status),
             "overflow": OverflowScript(self.menus, desk, voicemail),
         }
