@@ -1,5 +1,5 @@
 """Read the queue as Asterisk has it now: QueueStatus, the waiting callers' linkedids, and which
-seats have a registered phone (PJSIPShowContacts).
+seats have a registered phone (DeviceStateList).
 
 Used by the engine after every AMI (re)login, and by the CLI, which has no event history.
 """
@@ -74,18 +74,26 @@ async def read_queue(ami: AmiActions, queue: str) -> tuple[list[Member], list[Qu
     return members, sorted(entries, key=lambda entry: entry.position)
 
 
+_UNREACHABLE = ("UNAVAILABLE", "INVALID", "UNKNOWN", None)
+"""Device states of an endpoint without a registered, reachable phone."""
+
+
 async def registered_endpoints(ami: AmiActions) -> frozenset[str]:
-    """Endpoints with a registered contact that is not known to be unreachable."""
-    response = await ami.send_action({"Action": "PJSIPShowContacts"})
-    first = _messages(response)[0]
-    if first.get("Response") != "Success":  # Asterisk answers an error when there are none
-        if first.get("Message") == "No Contacts found":
-            return frozenset()
-        _check("PJSIPShowContacts", response)
-    return frozenset(
-        str(message.get("Endpoint")) for message in _messages(response)[1:]
-        if message.get("Event") == "ContactList" and message.get("Endpoint")
-        and message.get("Status") not in ("Unreachable", "Removed"))
+    """PJSIP endpoints with a reachable registered contact: those whose device state is known
+    and not UNAVAILABLE (no contact, or none reachable).
+
+    ``DeviceStateList`` needs only the ``reporting`` class; PJSIPShowContacts would need
+    ``system``, which also lets a user read config files and load modules.
+    """
+    response = await ami.send_action({"Action": "DeviceStateList"})
+    _check("DeviceStateList", response)
+    endpoints = set()
+    for message in _messages(response)[1:]:
+        device, state = message.get("Device"), message.get("State")
+        if (message.get("Event") == "DeviceStateChange" and isinstance(device, str)
+                and device.startswith("PJSIP/") and state not in _UNREACHABLE):
+            endpoints.add(device.removeprefix("PJSIP/"))
+    return frozenset(endpoints)
 
 
 async def linkedid_of(ami: AmiActions, channel: str) -> str | None:

@@ -171,7 +171,9 @@ def _problem(file: str, error: Any, yaml_file: YamlFile, model: type[BaseModel]
     elif kind == "missing":
         message = "required value is missing"
     else:
-        message = f"{error['msg']} (got {error.get('input')!r})"
+        shown = repr(error.get("input"))
+        shown = shown if len(shown) <= 80 else f"{shown[:60]}... ({len(shown)} characters)"
+        message = f"{error['msg']} (got {shown})"
     return ConfigProblem(file, ".".join(loc), line, message)
 
 

@@ -112,7 +112,7 @@ async def test_ami_client_logs_in_to_asterisk_22(
     assert not client.connected
 
 
-async def test_the_engines_ami_user_is_refused_cli_commands_and_config_the_tools_user_is_not(
+async def test_the_engines_ami_user_is_refused_commands_config_and_system_actions(
         sandbox_settings: Settings, running: process.SandboxStatus) -> None:
     engine_user, tools = ami_client(sandbox_settings), tools_client(sandbox_settings)
     await engine_user.start()
@@ -121,8 +121,11 @@ async def test_the_engines_ami_user_is_refused_cli_commands_and_config_the_tools
         await engine_user.wait_fully_booted(10)
         await tools.wait_fully_booted(10)
         for action in ({"Action": "Command", "Command": "core show version"},
+                       {"Action": "GetConfig", "Filename": "manager.conf"},
                        {"Action": "UpdateConfig", "SrcFilename": "manager.conf",
                         "DstFilename": "manager.conf"},
+                       {"Action": "ModuleLoad", "Module": "app_test.so", "LoadType": "load"},
+                       {"Action": "Hangup", "Channel": "PJSIP/nobody-0"},
                        {"Action": "Redirect", "Channel": "PJSIP/nobody-0", "Context": "x",
                         "Exten": "s", "Priority": "1"}):
             refused = await engine_user.send_action(action)

@@ -3,6 +3,7 @@ engine's picture show it, the phone's registration included."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import datetime
 from pathlib import Path
@@ -10,6 +11,8 @@ from typing import Any
 
 from acd.state import AcdPicture, SeatState, SeatView
 from centralino.core import events
+from centralino.core.auth.models import Role
+from centralino.core.auth.service import UserExists, add_user
 from config.secrets import Secrets
 from config.settings import Settings
 
@@ -25,6 +28,14 @@ async def seats_status(config: Path) -> dict[str, dict[str, Any]]:
     return {seat["name"]: seat for seat in json.loads(result.stdout)}
 
 
+async def users(engine: EngineRunner, *names: str) -> None:
+    """Operators ``names`` exist as users (``operator login`` refuses anyone else)."""
+    async with engine.sessions() as session:
+        for name in names:
+            with contextlib.suppress(UserExists):
+                await add_user(session, name, Role.OPERATOR)
+
+
 def seat_in_picture(engine: EngineRunner, name: str) -> SeatView:
     return next(seat for seat in engine.engine.service(AcdPicture).seats() if seat.name == name)
 
@@ -32,6 +43,7 @@ def seat_in_picture(engine: EngineRunner, name: str) -> SeatView:
 async def test_login_pause_ready_logout_through_the_cli(
     engine: EngineRunner, ami: AmiWatch, settings: Settings, secrets: Secrets, itest_config: Path
 ) -> None:
+    await users(engine, "alice", "bob")
     changes = record(engine.engine.bus, events.SeatChanged)
     async with seat_phone(settings, "seat1", secrets.seat_passwords["seat1"]):
         login = await centralino(itest_config, "operator", "login", "alice", "--seat", "seat1")

@@ -16,7 +16,7 @@ SUCCESS = {"Response": "Success", "Message": "done"}
 
 
 class FakeAmi:
-    """Answers QueueStatus with the recorded member list (alice paused on seat1), PJSIPShowContacts
+    """Answers QueueStatus with the recorded member list (alice paused on seat1), DeviceStateList
     with ``registered``, and every other action with ``answer``."""
 
     def __init__(self, members: bool = True, registered: tuple[str, ...] = ("seat1", "seat2"),
@@ -31,10 +31,11 @@ class FakeAmi:
                           as_list: bool | None = None) -> Any:
         if action["Action"] == "QueueStatus":
             return self.status
-        if action["Action"] == "PJSIPShowContacts":
+        if action["Action"] == "DeviceStateList":
             return [{"Response": "Success"}] + [
-                {"Event": "ContactList", "Endpoint": seat, "Status": "NonQualified"}
-                for seat in self.registered] + [{"Event": "ContactListComplete"}]
+                {"Event": "DeviceStateChange", "Device": f"PJSIP/{seat}",
+                 "State": "NOT_INUSE" if seat in self.registered else "UNAVAILABLE"}
+                for seat in SEATS] + [{"Event": "DeviceStateListComplete"}]
         self.sent.append((action, as_list))
         return self.answer
 

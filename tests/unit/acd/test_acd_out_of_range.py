@@ -88,7 +88,7 @@ class QueueStatusAmi:
         messages = recorded("queue_status.txt")
         self.answers: dict[str, Any] = {
             "QueueStatus": [m for m in messages if m.get("ActionID") == "cap-12"],
-            "PJSIPShowContacts": [m for m in messages if m.get("ActionID") == "cap-3"],
+            "DeviceStateList": [m for m in messages if m.get("ActionID") == "cap-4"],
         }
         spoiled = []
         for message in self.answers["QueueStatus"]:

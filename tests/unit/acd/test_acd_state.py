@@ -173,7 +173,7 @@ class RecordedAmi:
         messages = recorded(recording)
         self.answers = {
             "QueueStatus": [m for m in messages if m.get("ActionID") == "cap-12"],
-            "PJSIPShowContacts": [m for m in messages if m.get("ActionID") == "cap-3"],
+            "DeviceStateList": [m for m in messages if m.get("ActionID") == "cap-4"],
         }
         self.linkedids = linkedids
         self.actions: list[dict[str, str]] = []
@@ -191,7 +191,7 @@ async def test_the_picture_is_rebuilt_from_queue_status_alone() -> None:
     ami = RecordedAmi("queue_status.txt",
                       {"Local/s@acd-queue-0000000c;2": "1795581611.36"})
     snapshot = await read_snapshot(ami, "operators")
-    assert [a["Action"] for a in ami.actions] == ["QueueStatus", "Getvar", "PJSIPShowContacts"]
+    assert [a["Action"] for a in ami.actions] == ["QueueStatus", "Getvar", "DeviceStateList"]
     clock = Clock(timestamp(recorded("abandon.txt")[0]))
     bus = EventBus()
     published = Published(bus, *DOMAIN_EVENTS)

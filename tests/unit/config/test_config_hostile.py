@@ -136,6 +136,18 @@ def test_values_a_library_chokes_on_are_menu_errors(
     assert report.errors[0].key_path == key_path
 
 
+def test_a_long_value_is_shortened_in_the_problem(tmp_path: Path) -> None:
+    path = tmp_path / "settings.yaml"
+    path.write_text("version: 1\nweb:\n  port: '" + "x" * 5000 + "'\n", encoding="utf-8")
+
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+
+    [problem] = caught.value.problems
+    assert (problem.key_path, problem.line) == ("web.port", 3)
+    assert len(str(problem)) < 300 and "(5002 characters)" in problem.message
+
+
 def reload_client(path: Path, tmp_path: Path) -> TestClient:
     store = PromptStore(tmp_path / "media", "/media")
 

@@ -53,8 +53,8 @@ def classes(section_text: str, key: str) -> set[str]:
 def test_the_engines_ami_user_may_only_do_what_the_engine_does(defaults: Settings) -> None:
     manager = render(defaults)["manager.conf"]
     engine = section(manager, "centralino")
-    # QueueAdd/Pause/Remove, Originate, Getvar, PJSIPShowContacts (Asterisk 22's privileges)
-    assert classes(engine, "write") == {"agent", "originate", "reporting", "system"}
+    # QueueAdd/Pause/Remove, Originate, Getvar and DeviceStateList (Asterisk 22's privileges)
+    assert classes(engine, "write") == {"agent", "originate", "reporting"}
     assert classes(engine, "read") == {"system", "agent", "originate", "user"}
     tools = section(manager, "centralino-tools")
     assert "secret = t00ls" in tools and "permit = 127.0.0.1/255.255.255.255" in tools
