@@ -13,7 +13,7 @@ import pytest_asyncio
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from centralino.core.db import create_engine, session_factory, upgrade_database
+from centralino.core.cli_support import database_sessions
 
 POSTGRES_HOST = "127.0.0.1:5432"
 POSTGRES_USERS = ("postgres", "root")
@@ -53,12 +53,8 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 @pytest_asyncio.fixture
 async def db_session_factory(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     """Sessions on ``database_url`` after ``upgrade head``."""
-    await upgrade_database(database_url)
-    engine = create_engine(database_url)
-    try:
-        yield session_factory(engine)
-    finally:
-        await engine.dispose()
+    async with database_sessions(database_url) as sessions:
+        yield sessions
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from centralino.core.auth import passwords as passwords_module
 from centralino.core.auth.models import Permission, Role, User
 from centralino.core.auth.service import add_user, deactivate, set_password
 from centralino.core.auth.web import SESSION_COOKIE, current_user, install_auth
-from centralino.core.db import create_engine, session_factory, upgrade_database
+from centralino.core.cli_support import database_sessions
 
 Sessions = async_sessionmaker[AsyncSession]
 KEY = "test-session-key-0123456789"
@@ -63,12 +63,8 @@ def client_for(app: FastAPI, base_url: str = "http://test") -> httpx.AsyncClient
 @pytest_asyncio.fixture
 async def db_session_factory(tmp_path: Path) -> AsyncIterator[Sessions]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'centralino.db'}"
-    await upgrade_database(url)
-    engine = create_engine(url)
-    try:
-        yield session_factory(engine)
-    finally:
-        await engine.dispose()
+    async with database_sessions(url) as sessions:
+        yield sessions
 
 
 @pytest_asyncio.fixture

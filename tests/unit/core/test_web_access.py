@@ -26,7 +26,7 @@ from centralino.core.auth.models import Role
 from centralino.core.auth.passwords import HashingBusy, HashingPool
 from centralino.core.auth.service import deactivate
 from centralino.core.auth.web import SESSION_COOKIE
-from centralino.core.db import create_engine, session_factory, upgrade_database
+from centralino.core.cli_support import database_sessions
 from centralino.core.web import create_web_app
 from config.secrets import Secrets
 from config.settings import Settings, WebSettings
@@ -55,12 +55,8 @@ HTML = {"Accept": "text/html"}
 @pytest_asyncio.fixture
 async def sessions(tmp_path: Path) -> AsyncIterator[Sessions]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'web.db'}"
-    await upgrade_database(url)
-    engine = create_engine(url)
-    try:
-        yield session_factory(engine)
-    finally:
-        await engine.dispose()
+    async with database_sessions(url) as sessions:
+        yield sessions
 
 
 @pytest_asyncio.fixture
