@@ -38,8 +38,8 @@ from config.menu import (
     Voicemail,
 )
 from cti.tickets.desk import TicketDesk
-from cti.tickets.terms import IvrOutcome
 from cti.tickets.store import IvrTrace
+from cti.tickets.terms import IvrOutcome
 from ivr.plan import SAY_TRACKING_CODE, MenuPlan, MenuPlans
 from recordings.capture import Message, MessageLimits, VoicemailRecorder
 from recordings.terms import VoicemailSituation
