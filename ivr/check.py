@@ -35,7 +35,7 @@ from config.menu import (
     Transfer,
     Voicemail,
 )
-from cti.tickets.models import TicketStatus as KnownTicketStatus
+from cti.tickets.terms import TicketStatus as KnownTicketStatus
 from ivr.sounds import find_sound
 
 KeyPath = tuple[str, ...]

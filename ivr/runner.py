@@ -38,11 +38,11 @@ from config.menu import (
     Voicemail,
 )
 from cti.tickets.desk import TicketDesk
-from cti.tickets.models import IvrOutcome
 from cti.tickets.store import IvrTrace
+from cti.tickets.terms import IvrOutcome
 from ivr.plan import SAY_TRACKING_CODE, MenuPlan, MenuPlans
 from recordings.capture import Message, MessageLimits, VoicemailRecorder
-from recordings.models import VoicemailSituation
+from recordings.terms import VoicemailSituation
 
 log = structlog.get_logger(__name__)
 

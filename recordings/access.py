@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,10 +24,22 @@ from centralino.core.auth.models import Permission, User
 from cti.tickets.store import is_assigned_to
 from recordings.models import Recording, RecordingAccess, RecordingAccessAction
 
-OwnershipCheck = Callable[[AsyncSession, str, Recording], Awaitable[bool]]
+
+class RecordingRef(Protocol):
+    """What an ownership check reads of a recording (another domain names this, never the row)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def ticket_id(self) -> int | None: ...
+    @property
+    def call_linkedid(self) -> str | None: ...
+
+
+OwnershipCheck = Callable[[AsyncSession, str, RecordingRef], Awaitable[bool]]
 PLAY_LOG_WINDOW = timedelta(minutes=5)
 
-async def assigned_ticket(session: AsyncSession, operator: str, recording: Recording) -> bool:
+async def assigned_ticket(session: AsyncSession, operator: str, recording: RecordingRef) -> bool:
     """Whether the recording's ticket (or the ticket of its call) is assigned to ``operator``."""
     return await is_assigned_to(session, operator, ticket_id=recording.ticket_id,
                                 linkedid=recording.call_linkedid)
@@ -88,3 +101,11 @@ async def playable_recordings(session: AsyncSession, user: User, ticket_id: int,
     return [recording for recording in await recordings_of_ticket(session, ticket_id,
                                                                   call_linkedid)
             if await may_open(session, user, recording)]
+
+
+async def recordings_by_id(session: AsyncSession, recording_ids: Sequence[int]) -> list[Recording]:
+    """The recordings with these ids, oldest first (read-only: a callback task's messages)."""
+    if not recording_ids:
+        return []
+    return list((await session.scalars(select(Recording).where(
+        Recording.id.in_(list(recording_ids))).order_by(Recording.id))).all())

@@ -8,7 +8,6 @@ often ingestion is retried (engine restart, reconciliation).
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String
@@ -16,24 +15,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from centralino.core.db import Base, UTCDateTime, enum_check, utcnow
 
-
-class RecordingKind(StrEnum):
-    VOICEMAIL = "voicemail"  # a message a caller left
-    CONVERSATION = "conversation"  # an operator's call, recorded by the queue
-
-
-class VoicemailSituation(StrEnum):
-    """Why the caller reached voicemail: it picks the greeting."""
-
-    CLOSED = "closed"  # out of office hours (or closed by a supervisor)
-    HOLIDAY = "holiday"
-    BUSY = "busy"  # nobody free: no operator logged in, or the maximum wait passed
-    CHOICE = "choice"  # the caller chose it in the menu
-
-
-class RecordingAccessAction(StrEnum):
-    PLAY = "play"
-    DOWNLOAD = "download"
+# The vocabulary lives in terms.py, which other domains may import; re-exported here for
+# this domain's own modules.
+from recordings.terms import (
+    RecordingAccessAction,
+    RecordingKind,
+    VoicemailSituation,
+)
 
 
 class Recording(Base):

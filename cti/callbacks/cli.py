@@ -15,7 +15,8 @@ from centralino.core.cli_support import (
     settings_or_exit,
 )
 from cti.callbacks.models import ACTIVE_STATUSES, CallbackStatus
-from cti.callbacks.store import list_callbacks, tracking_codes
+from cti.callbacks.store import list_callbacks
+from cti.tickets.queries import tracking_codes_of_calls
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -45,7 +46,7 @@ def list_command(
 async def _rows(url: str, statuses: list[CallbackStatus], limit: int) -> list[dict[str, Any]]:
     async with database_session(url) as session:
         tasks = await list_callbacks(session, statuses, limit)
-        codes = await tracking_codes(session, [i for t in tasks for i in t.linkedids])
+        codes = await tracking_codes_of_calls(session, [i for t in tasks for i in t.linkedids])
     return [{"id": t.id, "caller": t.caller, "reason": t.reason, "reasons": t.reasons,
              "due_at": t.due_at, "attempts": t.attempts, "status": t.status,
              "last_outcome": t.last_outcome, "assigned_to": t.assigned_to,

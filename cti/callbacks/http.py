@@ -27,7 +27,9 @@ from centralino.core.dialing import DialFailed
 from centralino.core.path_params import RowId
 from cti.callbacks.models import ACTIVE_STATUSES, Callback, CallbackStatus
 from cti.callbacks.service import CannotCall
-from cti.callbacks.store import CallbackUnavailable, list_callbacks, recordings_of, tracking_codes
+from cti.callbacks.store import CallbackUnavailable, list_callbacks
+from cti.tickets.queries import tracking_codes_of_calls
+from recordings.access import recordings_by_id
 
 log = structlog.get_logger(__name__)
 
@@ -101,8 +103,8 @@ async def callback_cards(session: AsyncSession,
                          limit: int = 50) -> list[CallbackCard]:
     """Tasks in ``statuses``, soonest due first, with their tickets and messages."""
     tasks = await list_callbacks(session, statuses, limit)
-    codes = await tracking_codes(session, [i for t in tasks for i in t.linkedids])
-    recordings = {r.id: r for r in await recordings_of(
+    codes = await tracking_codes_of_calls(session, [i for t in tasks for i in t.linkedids])
+    recordings = {r.id: r for r in await recordings_by_id(
         session, [i for t in tasks for i in t.recording_ids])}
     return [CallbackCard(
         task, [codes[i] for i in task.linkedids if i in codes],

@@ -8,7 +8,6 @@ enforced by a partial unique index, so a new message joins the task already wait
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, text
@@ -16,36 +15,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from centralino.core.db import Base, UTCDateTime, enum_check, utcnow
 
-
-class CallbackReason(StrEnum):
-    VOICEMAIL = "voicemail"  # the caller left a message
-    ABANDONED = "abandoned"  # hung up while waiting in the operators' queue
-    MISSED = "missed"  # hung up while the center could not serve them, without a message
-
-
-class CallbackStatus(StrEnum):
-    OPEN = "open"  # waiting for its due time and an operator
-    IN_PROGRESS = "in_progress"  # a call is being made
-    REACHED = "reached"
-    UNREACHABLE = "unreachable"  # every attempt went unanswered
-    CLOSED = "closed"  # not worth another call (a wrong number)
-
-
-ACTIVE_STATUSES = (CallbackStatus.OPEN, CallbackStatus.IN_PROGRESS)
-
-
-class CallbackOutcome(StrEnum):
-    """How one attempt ended (see :mod:`cti.callbacks.dialer` for the DIALSTATUS mapping)."""
-
-    REACHED = "reached"
-    NO_ANSWER = "no_answer"
-    BUSY = "busy"
-    WRONG_NUMBER = "wrong_number"
-    # The operator's side: the attempt does not count against the caller.
-    SEAT_UNAVAILABLE = "seat_unavailable"  # the seat did not answer (or could not ring)
-    CANCELLED = "cancelled"  # the operator hung up before the caller answered
-    FAILED = "failed"  # Asterisk refused the call, or the engine lost track of it
-
+# The vocabulary lives in terms.py, which other domains may import; re-exported here for
+# this domain's own modules.
+from cti.callbacks.terms import (  # noqa: F401
+    ACTIVE_STATUSES,
+    CallbackOutcome,
+    CallbackReason,
+    CallbackStatus,
+)
 
 _ACTIVE = text("status IN ('open', 'in_progress')")
 

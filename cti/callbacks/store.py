@@ -25,8 +25,7 @@ from cti.callbacks.models import (
     CallbackStatus,
 )
 from cti.callbacks.rules import after_attempt, retry_after
-from cti.tickets.models import Ticket
-from recordings.models import Recording
+from recordings.access import RecordingRef
 
 MAX_MERGE_TRIES = 5
 DueAt = Callable[[datetime], datetime]
@@ -167,24 +166,6 @@ async def attempts_of(session: AsyncSession, callback_id: int) -> list[CallbackA
         .order_by(CallbackAttempt.id))).all())
 
 
-async def tracking_codes(session: AsyncSession, linkedids: Sequence[str]) -> dict[str, str]:
-    """The tracking code of each call's ticket, by linkedid (calls without a ticket left out)."""
-    if not linkedids:
-        return {}
-    rows = await session.execute(select(Ticket.call_linkedid, Ticket.tracking_code)
-                                 .where(Ticket.call_linkedid.in_(list(linkedids))))
-    return {linkedid: code for linkedid, code in rows.all() if linkedid is not None}
-
-
-async def recordings_of(session: AsyncSession, recording_ids: Sequence[int]
-                        ) -> list[Recording]:
-    """The voicemail recordings a task gathers, oldest first (read-only)."""
-    if not recording_ids:
-        return []
-    return list((await session.scalars(select(Recording).where(
-        Recording.id.in_(list(recording_ids))).order_by(Recording.id))).all())
-
-
 async def _active_of(session: AsyncSession, caller: str) -> Callback | None:
     query = select(Callback).where(
         Callback.caller == caller,
@@ -210,7 +191,8 @@ def _merge(task: Callback, reason: CallbackReason, linkedid: str, recording_id: 
     task.updated_at = now
 
 
-async def callback_recording(session: AsyncSession, operator: str, recording: Recording) -> bool:
+async def callback_recording(session: AsyncSession, operator: str,
+                             recording: RecordingRef) -> bool:
     """Whether ``recording`` belongs to a callback ``operator`` may work: one still to be called
     back (the console offers those to every operator, with their messages), or one they worked.
 

@@ -50,9 +50,7 @@ from cti.callbacks.http import (
     callback_cards,
     refusal,
 )
-from cti.callbacks.models import Callback
 from cti.console.feed import ConsoleFeed
-from cti.console.lookup import search, ticket_with_contact, tickets_of
 from cti.console.screen_pop import ScreenPopService, classification_label
 from cti.console.ticket_form import FormAction, InvalidForm, TicketForm, apply_form
 from cti.pages import (
@@ -66,7 +64,8 @@ from cti.pages import (
     templates,
 )
 from cti.tickets.classifications import classification_codes
-from cti.tickets.models import Ticket, TicketStatus
+from cti.tickets.queries import TicketView, search, ticket_with_contact, tickets_of
+from cti.tickets.terms import TicketStatus
 from cti.tickets.tracking import format_for_display
 from cti.tickets.workflow import ConcurrentChange, InvalidTicketChange, InvalidTransition
 from recordings.access import playable_recordings
@@ -84,6 +83,13 @@ DISPOSITION_NAMES = {"in_progress": "In corso", "answered": "Risposta",
 _FLASH = "console_flash"
 
 Operator = Annotated[User, Depends(current_user(Permission.CONSOLE))]
+
+
+class CallbackTask(Protocol):
+    """What the console reads of a callback task it called or closed."""
+
+    @property
+    def caller(self) -> str: ...
 
 
 class SeatsView(Protocol):
@@ -218,8 +224,8 @@ def console_router(sessions: async_sessionmaker[AsyncSession], pops: ScreenPopSe
                                  "Fuori servizio")
 
     async def callback_action(request: Request,
-                              action: Callable[[CallbackCalls], Awaitable[Callback]],
-                              done: Callable[[Callback], str]) -> Response:
+                              action: Callable[[CallbackCalls], Awaitable[CallbackTask]],
+                              done: Callable[[CallbackTask], str]) -> Response:
         if callbacks is None:
             raise HTTPException(404, detail="callbacks are not available here")
         try:
@@ -358,7 +364,7 @@ def _choices(menu: MenuFile) -> list[tuple[str, str, int]]:
             for code in classification_codes(menu)]
 
 
-def _form_of(ticket: Ticket | None) -> TicketForm:
+def _form_of(ticket: TicketView | None) -> TicketForm:
     if ticket is None:
         return TicketForm()
     return TicketForm(classification=ticket.classification or "",

@@ -28,20 +28,25 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import joinedload
 
 from centralino.core import events
 from centralino.core.bus import EventBus
-from centralino.core.calls.models import Call
+from centralino.core.calls.service import previous_calls
 from centralino.core.tasks import TaskSet
 from config.menu import MenuFile
 from cti.console.feed import ConsoleFeed, ConsoleHub, Message
 from cti.tickets.classifications import UnknownClassification, label
 from cti.tickets.contacts import contact_by_phone, phone_variants
-from cti.tickets.models import Contact, Ticket
+from cti.tickets.queries import (
+    ContactView,
+    TicketView,
+    call_linkedids_of_contact,
+    call_ticket_with_contact,
+    previous_tickets,
+    tracking_codes_of_calls,
+)
 from cti.tickets.store import ticket_for_call
 from cti.tickets.workflow import ConcurrentChange, InvalidTicketChange, TicketNotFound, assign
 
@@ -127,9 +132,7 @@ async def build_screen_pop(session: AsyncSession, called: events.AgentCalled,
     whose phone is the caller id. Previous calls are those from the caller's number or the
     contact's (and the contact's tickets'), newest first, :data:`HISTORY` of each.
     """
-    ticket = await session.scalar(
-        select(Ticket).options(joinedload(Ticket.call), joinedload(Ticket.contact))
-        .where(Ticket.call_linkedid == called.linkedid))
+    ticket = await call_ticket_with_contact(session, called.linkedid)
     caller_id = called.caller_id or (ticket.call.caller_id if ticket and ticket.call else None)
     contact, matched_by = (ticket.contact, "pin") if ticket and ticket.contact else (None, "")
     if contact is None and caller_id:
@@ -208,7 +211,7 @@ class ScreenPopService:
         ticket = ringing.pop.get("ticket") if ringing and ringing.pop else None
         return ticket["tracking_code"] if ticket else None
 
-    def ticket_changed(self, operator: str, ticket: Ticket) -> None:
+    def ticket_changed(self, operator: str, ticket: TicketView) -> None:
         """``ticket`` was changed: if it is in ``operator``'s current pop, the pop shows it as
         it is now (a console that connects later gets it so)."""
         ringing = self._current.get(operator)
@@ -328,7 +331,7 @@ def _pop_message(ringing: _Ringing) -> Message:
     return {"type": "pop", "answered": ringing.answered, "pop": ringing.pop}
 
 
-def _numbers(caller_id: str | None, contact: Contact | None) -> list[str]:
+def _numbers(caller_id: str | None, contact: ContactView | None) -> list[str]:
     numbers = set(phone_variants(caller_id)) if caller_id else set()
     if caller_id:
         numbers.add(caller_id)
@@ -337,7 +340,7 @@ def _numbers(caller_id: str | None, contact: Contact | None) -> list[str]:
     return sorted(numbers)
 
 
-def _pop_ticket(ticket: Ticket, menu: MenuFile) -> PopTicket:
+def _pop_ticket(ticket: TicketView, menu: MenuFile) -> PopTicket:
     return PopTicket(
         tracking_code=ticket.tracking_code, status=ticket.status,
         classification=ticket.classification,
@@ -348,36 +351,27 @@ def _pop_ticket(ticket: Ticket, menu: MenuFile) -> PopTicket:
 
 
 async def _previous_calls(session: AsyncSession, linkedid: str, numbers: list[str],
-                          contact: Contact | None) -> list[PastCall]:
+                          contact: ContactView | None) -> list[PastCall]:
     if not numbers and contact is None:
         return []
-    condition: ColumnElement[bool] = Call.caller_id.in_(numbers)
-    if contact is not None:
-        condition = or_(condition, Call.linkedid.in_(
-            select(Ticket.call_linkedid).where(Ticket.contact_id == contact.id)))
-    rows = await session.execute(
-        select(Call, Ticket.tracking_code).outerjoin(Ticket, Ticket.call_linkedid == Call.linkedid)
-        .where(condition, Call.linkedid != linkedid)
-        .order_by(Call.started_at.desc(), Call.id.desc()).limit(HISTORY))
+    calls = await previous_calls(
+        session, caller_ids=numbers, excluding=linkedid, limit=HISTORY,
+        linkedids=call_linkedids_of_contact(contact.id) if contact is not None else None)
+    codes = await tracking_codes_of_calls(session, [call.linkedid for call in calls])
     return [PastCall(call.linkedid, call.started_at, call.caller_id, call.disposition,
-                     call.duration_seconds, code) for call, code in rows.all()]
+                     call.duration_seconds, codes.get(call.linkedid)) for call in calls]
 
 
 async def _previous_tickets(session: AsyncSession, linkedid: str, numbers: list[str],
-                            contact: Contact | None, menu: MenuFile) -> list[PastTicket]:
+                            contact: ContactView | None, menu: MenuFile) -> list[PastTicket]:
     if not numbers and contact is None:
         return []
-    condition: ColumnElement[bool] = Ticket.call_linkedid.in_(
-        select(Call.linkedid).where(Call.caller_id.in_(numbers)))
-    if contact is not None:
-        condition = or_(condition, Ticket.contact_id == contact.id)
-    tickets = await session.scalars(
-        select(Ticket).where(condition, or_(Ticket.call_linkedid.is_(None),
-                                            Ticket.call_linkedid != linkedid))
-        .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(HISTORY))
+    tickets = await previous_tickets(
+        session, caller_ids=numbers, contact_id=contact.id if contact is not None else None,
+        excluding_call=linkedid, limit=HISTORY)
     return [PastTicket(t.tracking_code, t.status, t.classification,
                        classification_label(menu, t.classification), t.created_at, t.resolution)
-            for t in tickets.all()]
+            for t in tickets]
 
 
 def _jsonable(value: Any) -> Any:

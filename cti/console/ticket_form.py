@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.menu import MenuFile
 from cti.tickets.classifications import classification_codes, sla_hours_for
-from cti.tickets.models import Ticket, TicketStatus
+from cti.tickets.queries import TicketView
+from cti.tickets.terms import TicketStatus
 from cti.tickets.workflow import (
     MAX_NAME,
     add_note,
@@ -60,7 +61,7 @@ def check_form(form: TicketForm, menu: MenuFile) -> None:
                               "togli la spunta o salva senza risolvere.")
 
 
-async def apply_form(session: AsyncSession, ticket: Ticket, form: TicketForm, actor: str,
+async def apply_form(session: AsyncSession, ticket: TicketView, form: TicketForm, actor: str,
                      menu: MenuFile) -> list[str]:
     """Apply ``form`` to ``ticket`` as ``actor``; return what was done, in Italian.
 

@@ -28,14 +28,13 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from centralino.core.auth.access import public
-from centralino.core.db import UTCDateTime
 from centralino.core.rate_limit import RateLimiter, client_key
-from cti.tickets.models import Ticket, TicketEvent, TicketEventKind, TicketStatus
+from cti.tickets.queries import status_since
+from cti.tickets.terms import TicketStatus
 from cti.tickets.tracking import format_for_display, is_valid_tracking_code
 
 log = structlog.get_logger(__name__)
@@ -84,18 +83,8 @@ class PublicStatus:
 
 async def public_status(session: AsyncSession, tracking_code: str) -> PublicStatus | None:
     """The public status of the ticket with ``tracking_code``, if there is one."""
-    status_changed = (select(func.max(TicketEvent.at))
-                      .where(TicketEvent.ticket_id == Ticket.id,
-                             TicketEvent.kind == TicketEventKind.STATUS)
-                      .scalar_subquery())
-    row = (await session.execute(
-        select(Ticket.tracking_code, Ticket.status,
-               func.coalesce(status_changed, Ticket.created_at, type_=UTCDateTime()))
-        .where(Ticket.tracking_code == tracking_code))).one_or_none()
-    if row is None:
-        return None
-    code, status, updated_at = row
-    return PublicStatus(code, TicketStatus(status), updated_at)
+    found = await status_since(session, tracking_code)
+    return None if found is None else PublicStatus(found.tracking_code, found.status, found.since)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 Hours are the local day's (DST days have 23 or 25), so the boundaries are computed here and
 the counting stays plain SQL that SQLite and PostgreSQL both run: one query, one conditional
-sum per hour and measure.
+sum per hour and measure (:func:`centralino.core.calls.service.count_calls_by_hour`, the queued
+calls picked by the tickets' :func:`cti.tickets.queries.queued_call_linkedids`).
 """
 
 from __future__ import annotations
@@ -12,12 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
-from centralino.core.calls.models import Call
-from cti.tickets.models import IvrOutcome, Ticket
+from centralino.core.calls.service import count_calls_by_hour
+from cti.tickets.queries import queued_call_linkedids
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,19 +38,7 @@ def day_hours(day: date, zone: ZoneInfo) -> list[datetime]:
 async def calls_by_hour(session: AsyncSession, day: date, zone: ZoneInfo) -> list[HourCount]:
     """Calls, and the callers the IVR queued, in each hour of ``day`` (local to ``zone``), by
     the time the call started."""
-    bounds = day_hours(day, zone)
-    started, queued = Call.started_at, Ticket.ivr_outcome == IvrOutcome.QUEUED
-    hours = list(itertools.pairwise(bounds))
-    row = (await session.execute(
-        select(*(_in(started, lo, hi) for lo, hi in hours),
-               *(_in(started, lo, hi, queued) for lo, hi in hours))
-        .select_from(Call).outerjoin(Ticket, Ticket.call_linkedid == Call.linkedid)
-        .where(started >= bounds[0], started < bounds[-1]))).one()
-    counts = [int(value or 0) for value in row]
-    return [HourCount(lo, counts[n], counts[len(hours) + n]) for n, (lo, _) in enumerate(hours)]
-
-
-def _in(column: InstrumentedAttribute[datetime], lo: datetime, hi: datetime,
-        *also: ColumnElement[bool]) -> ColumnElement[int]:
-    """How many rows have ``column`` in [lo, hi) (and ``also``)."""
-    return func.sum(case((and_(column >= lo, column < hi, *also), 1), else_=0))
+    hours = list(itertools.pairwise(day_hours(day, zone)))
+    counts = await count_calls_by_hour(session, hours, marked=queued_call_linkedids())
+    return [HourCount(lo, calls, queued) for (lo, _), (calls, queued) in zip(hours, counts,
+                                                                             strict=True)]

@@ -1,13 +1,13 @@
-"""``centralino calls list``."""
+"""``centralino calls list``: the core's calls (:func:`centralino.core.calls.service.list_calls`)
+with their tickets' tracking codes (:func:`cti.tickets.queries.tracking_codes_of_calls`)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import select
 
-from centralino.core.calls.models import Call
+from centralino.core.calls.service import list_calls
 from centralino.core.cli_support import (
     ConfigOption,
     JsonOption,
@@ -16,7 +16,7 @@ from centralino.core.cli_support import (
     run_on_database,
     settings_or_exit,
 )
-from cti.tickets.models import Ticket
+from cti.tickets.queries import tracking_codes_of_calls
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -45,15 +45,14 @@ def list_command(
 
 async def _rows(url: str, limit: int) -> list[dict[str, Any]]:
     async with database_session(url) as session:
-        result = await session.execute(
-            select(Call, Ticket.tracking_code)
-            .outerjoin(Ticket, Ticket.call_linkedid == Call.linkedid)
-            .order_by(Call.started_at.desc(), Call.id.desc())
-            .limit(limit))
-        return [_row(call, code) for call, code in result.all()]
+        calls = await list_calls(session, limit)
+        codes = await tracking_codes_of_calls(session, [call.linkedid for call in calls])
+        return [_row(call, codes.get(call.linkedid)) for call in calls]
 
 
-def _row(call: Call, tracking_code: str | None) -> dict[str, Any]:
+def _row(call: object, tracking_code: str | None) -> dict[str, Any]:
+    """The call's columns by name (a row of :func:`centralino.core.calls.service.list_calls`)
+    and its ticket's tracking code."""
     row: dict[str, Any] = {name: getattr(call, name) for name in COLUMNS[:-1]}
     row["tracking_code"] = tracking_code
     return row

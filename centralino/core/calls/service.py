@@ -11,11 +11,23 @@ restart mid-call, and the row must come out the same.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from centralino.core.calls.models import OPEN_DISPOSITIONS, Call, CallDisposition
 from centralino.core.db import insert_unless_duplicate, run_write, table_of
@@ -121,6 +133,48 @@ async def list_calls(session: AsyncSession, limit: int = 50) -> list[Call]:
     result = await session.execute(
         select(Call).order_by(Call.started_at.desc(), Call.id.desc()).limit(limit))
     return list(result.scalars().all())
+
+
+def linkedids_from(caller_ids: Collection[str]) -> Select[str]:
+    """The linkedids of the calls from any of ``caller_ids``, as a subquery for another
+    domain's ``IN`` (a ticket of a call from this number)."""
+    return select(Call.linkedid).where(Call.caller_id.in_(list(caller_ids)))
+
+
+async def previous_calls(session: AsyncSession, *, caller_ids: Collection[str],
+                         linkedids: Select[str | None] | None = None, excluding: str,
+                         limit: int) -> list[Call]:
+    """The ``limit`` most recent calls from any of ``caller_ids`` or among ``linkedids`` (a
+    subquery: the calls of a contact's tickets), call ``excluding`` left out, newest first."""
+    condition: ColumnElement[bool] = Call.caller_id.in_(list(caller_ids))
+    if linkedids is not None:
+        condition = or_(condition, Call.linkedid.in_(linkedids))
+    result = await session.scalars(
+        select(Call).where(condition, Call.linkedid != excluding)
+        .order_by(Call.started_at.desc(), Call.id.desc()).limit(limit))
+    return list(result.all())
+
+
+async def count_calls_by_hour(session: AsyncSession, hours: Sequence[tuple[datetime, datetime]],
+                              marked: Select[str | None]) -> list[tuple[int, int]]:
+    """For each hour ``[start, end)`` of ``hours`` (consecutive), how many calls started in it,
+    and how many of those are among ``marked`` (a subquery of linkedids: another domain's
+    say, such as the calls its IVR queued). One query, counted by the database."""
+    if not hours:
+        return []
+    started, is_marked = Call.started_at, Call.linkedid.in_(marked)
+    row = (await session.execute(
+        select(*(_count_in(started, lo, hi) for lo, hi in hours),
+               *(_count_in(started, lo, hi, is_marked) for lo, hi in hours))
+        .where(started >= hours[0][0], started < hours[-1][1]))).one()
+    counts = [int(value or 0) for value in row]
+    return [(counts[n], counts[len(hours) + n]) for n in range(len(hours))]
+
+
+def _count_in(column: InstrumentedAttribute[datetime], lo: datetime, hi: datetime,
+              *also: ColumnElement[bool]) -> ColumnElement[int]:
+    """How many rows have ``column`` in [lo, hi) (and ``also``)."""
+    return func.sum(case((and_(column >= lo, column < hi, *also), 1), else_=0))
 
 
 def _end(connection: Connection, call_id: int, started_at: datetime, at: datetime,

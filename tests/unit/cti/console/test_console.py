@@ -16,8 +16,8 @@ import pytest_asyncio
 from acd.state import SeatState
 from centralino.core import events
 from centralino.core.db import create_engine, session_factory, upgrade_database
-from cti.console.lookup import search
 from cti.tickets.contacts import add_contact
+from cti.tickets.queries import search
 from cti.tickets.store import IvrTrace, get_ticket
 from cti.tickets.tracking import format_for_display
 from cti.tickets.workflow import history
