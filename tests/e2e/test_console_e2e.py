@@ -20,11 +20,12 @@ from typing import Any
 import pytest_asyncio
 from playwright.async_api import Browser, expect
 
+from acd.state import AcdPicture
 from centralino.app.engine import Engine
 from centralino.core.calls.service import record_call_started
 from centralino.core.db import run_write
 from cti.callbacks.models import CallbackReason
-from cti.callbacks.service import CallbackRequest
+from cti.callbacks.service import CallbackRequest, CallbackService
 from cti.callbacks.store import get_callback
 from cti.tickets.contacts import add_contact
 from cti.tickets.store import IvrTrace, get_ticket, open_ticket_for_call, save_ivr_trace
@@ -94,7 +95,7 @@ async def test_an_operator_gets_the_pop_answers_and_resolves_the_ticket(
     engine = running.engine
     passwords = await running.add_users()
     code = await _call_with_ticket(engine)
-    acd = engine.acd
+    acd = engine.service(AcdPicture)
     member = _member(status=1)
     acd.handle({**member, "Event": "QueueMemberAdded"})  # anna is logged in at seat1
     acd.handle(_ami("QueueCallerJoin", **CALLER_FIELDS, Position=1, Count=1))
@@ -188,8 +189,8 @@ async def test_the_callback_list_follows_every_change_without_a_reload(
     await expect(callbacks).to_contain_text("Nessuna richiamata da fare.")
 
     # A caller the center missed: the task appears on the open page.
-    missed = await engine.callbacks.request(CallbackRequest(CALLER, CallbackReason.MISSED,
-                                                            "missed.1"))
+    service = engine.service(CallbackService)
+    missed = await service.request(CallbackRequest(CALLER, CallbackReason.MISSED, "missed.1"))
     assert missed is not None
     await expect(callbacks.locator(f'[data-callback="{missed.id}"]')).to_contain_text(
         missed.caller)
@@ -202,11 +203,11 @@ async def test_the_callback_list_follows_every_change_without_a_reload(
     await expect(callbacks).to_contain_text("Nessuna richiamata da fare.")
 
     # A colleague closes another one elsewhere: it leaves anna's list without a reload.
-    other = await engine.callbacks.request(CallbackRequest("0612345678", CallbackReason.MISSED,
-                                                           "missed.2"))
+    other = await service.request(CallbackRequest("0612345678", CallbackReason.MISSED,
+                                                  "missed.2"))
     assert other is not None
     await expect(callbacks.locator(f'[data-callback="{other.id}"]')).to_be_visible()
-    await engine.callbacks.close(other.id, "sara")
+    await service.close(other.id, "sara")
     await expect(callbacks.locator(f'[data-callback="{other.id}"]')).to_have_count(0)
     await expect(callbacks).to_contain_text("Nessuna richiamata da fare.")
     async with engine.sessions() as session:

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from config.loader import load_settings
+from config.secrets import load_secrets
 from config.settings import Settings
 from ivr.plan import MenuPlans
 
@@ -86,7 +87,9 @@ async def test_a_menu_file_with_errors_is_refused_and_the_old_menu_stays(
     try:
         web = engine.settings.web
         async with httpx.AsyncClient(timeout=30) as client:
-            answer = await client.post(f"http://{web.host}:{web.port}/api/ivr/reload")
+            answer = await client.post(  # as `centralino reload` does: the control token
+                f"http://{web.host}:{web.port}/api/ivr/reload",
+                headers={"Authorization": f"Bearer {load_secrets(engine.settings.seats.names).control_token}"})
         assert answer.status_code == 422
         assert answer.json()["reloaded"] is False
         assert any("seismc" in error and "seismic" in error for error in answer.json()["errors"])
