@@ -87,9 +87,10 @@ async def test_a_menu_file_with_errors_is_refused_and_the_old_menu_stays(
     try:
         web = engine.settings.web
         async with httpx.AsyncClient(timeout=30) as client:
+            token = load_secrets(engine.settings.seats.names).control_token
             answer = await client.post(  # as `centralino reload` does: the control token
                 f"http://{web.host}:{web.port}/api/ivr/reload",
-                headers={"Authorization": f"Bearer {load_secrets(engine.settings.seats.names).control_token}"})
+                headers={"Authorization": f"Bearer {token}"})
         assert answer.status_code == 422
         assert answer.json()["reloaded"] is False
         assert any("seismc" in error and "seismic" in error for error in answer.json()["errors"])
