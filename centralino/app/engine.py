@@ -157,6 +157,8 @@ class Engine:
             running.push_async_callback(self._call_writes.close)
             running.push_async_callback(self.ami.close)
             running.push_async_callback(self.ari.close)
+            serving: list[asyncio.Task[None]] = []  # awaited once the domains ended their streams
+            running.push_async_callback(_finish, serving)
             for domain in self.domains:
                 await domain.start()
                 running.push_async_callback(domain.stop)
@@ -169,7 +171,8 @@ class Engine:
             running.push_async_callback(self.dispatcher.stop)
             web_task = asyncio.create_task(server.serve(sockets=[listener]), name="web")
             lag_task = asyncio.create_task(watch_loop_lag(), name="loop-lag")
-            running.push_async_callback(self._stop_tasks, server, web_task, lag_task)
+            serving += [web_task, lag_task]
+            running.callback(_stop_serving, server, lag_task)
             running.push_async_callback(self._log_stopping)
             log.info("engine.started",
                      web=f"http://{self.settings.web.host}:{self.settings.web.port}",
@@ -185,8 +188,12 @@ class Engine:
     async def _log_stopping(self) -> None:
         log.info("engine.stopping", active_calls=self.dispatcher.active_calls)
 
-    @staticmethod
-    async def _stop_tasks(server: _EmbeddedServer, *tasks: asyncio.Task[None]) -> None:
-        server.should_exit = True
-        tasks[-1].cancel()  # the loop-lag watch; the web server ends by itself
-        await asyncio.gather(*tasks, return_exceptions=True)
+
+def _stop_serving(server: _EmbeddedServer, lag_task: asyncio.Task[None]) -> None:
+    """No new web requests; the open ones (live streams, consoles) end with their domains."""
+    server.should_exit = True
+    lag_task.cancel()
+
+
+async def _finish(tasks: list[asyncio.Task[None]]) -> None:
+    await asyncio.gather(*tasks, return_exceptions=True)
