@@ -34,11 +34,24 @@ async def _postgres_admin() -> tuple[asyncpg.Connection, str]:
     pytest.fail(f"PostgreSQL at {POSTGRES_HOST} refused every user: {'; '.join(refusals)}")
 
 
+def sqlite_url(folder: Path) -> str:
+    """The URL of the SQLite database file the fixtures make in ``folder``."""
+    return f"sqlite+aiosqlite:///{folder / 'centralino.db'}"
+
+
+@pytest_asyncio.fixture
+async def sqlite_sessions(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on a fresh SQLite database (:func:`sqlite_url`), for tests whose subject does
+    not depend on the backend."""
+    async with database_sessions(sqlite_url(tmp_path)) as sessions:
+        yield sessions
+
+
 @pytest_asyncio.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """The URL of an empty database (no schema), SQLite in a temp file or a new PostgreSQL DB."""
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'centralino.db'}"
+        yield sqlite_url(tmp_path)
         return
     admin, user = await _postgres_admin()
     name = f"centralino_test_{uuid.uuid4().hex[:12]}"

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
@@ -21,7 +20,6 @@ from centralino.core.auth import passwords as passwords_module
 from centralino.core.auth.models import Permission, Role, User
 from centralino.core.auth.service import add_user, deactivate, set_password
 from centralino.core.auth.web import SESSION_COOKIE, current_user, install_auth
-from centralino.core.cli_support import database_sessions
 
 Sessions = async_sessionmaker[AsyncSession]
 KEY = "test-session-key-0123456789"
@@ -60,11 +58,10 @@ def client_for(app: FastAPI, base_url: str = "http://test") -> httpx.AsyncClient
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url)
 
 
-@pytest_asyncio.fixture
-async def db_session_factory(tmp_path: Path) -> AsyncIterator[Sessions]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'centralino.db'}"
-    async with database_sessions(url) as sessions:
-        yield sessions
+@pytest.fixture
+def db_session_factory(sqlite_sessions: Sessions) -> Sessions:
+    """SQLite only: the pages do not depend on the backend."""
+    return sqlite_sessions
 
 
 @pytest_asyncio.fixture

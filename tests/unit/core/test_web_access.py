@@ -26,11 +26,11 @@ from centralino.core.auth.models import Role
 from centralino.core.auth.passwords import HashingBusy, HashingPool
 from centralino.core.auth.service import deactivate
 from centralino.core.auth.web import SESSION_COOKIE
-from centralino.core.cli_support import database_sessions
 from centralino.core.web import create_web_app
 from config.secrets import Secrets
 from config.settings import Settings, WebSettings
 from ivr.plan import MenuPlans
+from tests.conftest import sqlite_url
 from tests.unit.cti.site import (
     KEY,
     WEB_SETTINGS,
@@ -52,18 +52,15 @@ JSON = {"Accept": "application/json"}
 HTML = {"Accept": "text/html"}
 
 
-@pytest_asyncio.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[Sessions]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'web.db'}"
-    async with database_sessions(url) as sessions:
-        yield sessions
+@pytest.fixture
+def sessions(sqlite_sessions: Sessions) -> Sessions:
+    return sqlite_sessions
 
 
 @pytest_asyncio.fixture
 async def engine_app(tmp_path: Path, sessions: Sessions) -> FastAPI:
     """The web app exactly as ``centralino run`` serves it (web.allowed_hosts: "test")."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'web.db'}"
-    settings = Settings(version=1, database_url=url,
+    settings = Settings(version=1, database_url=sqlite_url(tmp_path),
                         web=WebSettings(allowed_hosts=["test"]),
                         recordings={"dir": tmp_path / "recordings"})
     engine = Engine(settings, Secrets("ami", "ari", {}, "pin-key", KEY, METRICS_TOKEN,
