@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import structlog
 
+from centralino.core import metrics
 from centralino.core.ami import AmiError, MalformedEvent
 
 log = structlog.get_logger(__name__)
@@ -124,6 +125,7 @@ def follow_reports(ami: AmiEvents, name: str, legs: Collection[str],
             report = parse_report(event, name, legs)
         except MalformedEvent as exc:
             log.warning("dialing.malformed_report", error=str(exc))
+            metrics.AMI_MALFORMED_EVENTS.labels(event="UserEvent").inc()
             return
         if report is not None:
             handler(report)

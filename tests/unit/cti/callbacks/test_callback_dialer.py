@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 from centralino.core.ami import AmiConnectionLost, MalformedEvent
 from centralino.core.dialing import DialFailed, DialReport, parse_report
@@ -80,10 +81,17 @@ def test_results_reach_the_handler_and_malformed_ones_do_not() -> None:
 
     seen: list[DialReport] = []
     follow_results(Events(), seen.append)
+    malformed_before = malformed_user_events()
     handlers["UserEvent"]({"UserEvent": "CallbackResult", "Attempt": "oops", "Leg": "seat"})
     handlers["UserEvent"]({"UserEvent": "CallbackResult", "Attempt": "3", "Leg": "seat",
                            "DialStatus": "NOANSWER"})
     assert seen == [DialReport(3, "seat", "NOANSWER")]
+    assert malformed_user_events() == malformed_before + 1
+
+
+def malformed_user_events() -> float:
+    return REGISTRY.get_sample_value("centralino_ami_malformed_events_total",
+                                     {"event": "UserEvent"}) or 0.0
 
 
 async def test_the_seat_is_rung_through_a_local_channel_then_the_caller_is_dialled() -> None:
