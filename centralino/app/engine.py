@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -27,7 +27,7 @@ from centralino.core.db import (
     session_factory,
     upgrade_database,
 )
-from centralino.core.domain import Core, Domain, Services
+from centralino.core.domain import Core, Domain, Plugin, Services
 from centralino.core.gc_pauses import freeze_startup_objects, watch_gc_pauses
 from centralino.core.group_commit import GroupCommit
 from centralino.core.health import ComponentHealth, HealthReport
@@ -79,15 +79,15 @@ class Engine:
     """Everything ``centralino run`` starts, wired together."""
 
     def __init__(self, settings: Settings, secrets: Secrets,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        """``clock`` says the time for office hours (tests inject one).
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 plugins: Sequence[Plugin] = PLUGINS) -> None:
+        """``clock`` says the time for office hours (tests inject one); ``plugins`` are the
+        domains, in order (every domain of :mod:`centralino.app.domains`).
 
         Raises ConfigError if the menu file's office hours cannot be read.
         """
         self.settings = settings
         self._secrets = secrets
-        self._metrics_token = secrets.metrics_token
-        self._control_token = secrets.control_token
         self._db = create_engine(settings.database_url)
         self.sessions = session_factory(self._db)
         self._call_writes = GroupCommit(create_sync_engine(settings.database_url))
@@ -103,7 +103,7 @@ class Engine:
                     call_writes=self._call_writes, bus=self.bus, ami=self.ami, ari=self.ari,
                     clock=clock, services=self.services)
         self.domains: list[Domain] = []
-        for plugin in PLUGINS:
+        for plugin in plugins:
             if plugin.build is not None:
                 domain = plugin.build(core)
                 self.domains.append(domain)
