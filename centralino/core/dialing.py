@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
+import phonenumbers
 import structlog
 
 from centralino.core import metrics
@@ -24,6 +25,22 @@ from centralino.core.ami import AmiError, MalformedEvent
 log = structlog.get_logger(__name__)
 
 DIALLABLE = re.compile(r"\+?[0-9]{3,20}")
+_NUMBER_CHARACTERS = re.compile(r"\+?[0-9 ().-]+")
+
+
+def e164_number(text: str | None, region: str) -> str | None:
+    """``text`` (a number as people write it: digits, spaces, dots, dashes, brackets, a leading
+    ``+``) in E.164 when it is a valid number of its country, else ``None`` (anonymous, a SIP
+    user name, too short or too long); without a country code it is a number of ``region``."""
+    if not text or not _NUMBER_CHARACTERS.fullmatch(text.strip()):
+        return None
+    try:
+        parsed = phonenumbers.parse(text.strip(), region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 class DialOutcome(StrEnum):

@@ -3,12 +3,10 @@ what an attempt's outcome does to it."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import phonenumbers
-
+from centralino.core.dialing import e164_number
 from centralino.core.hours.rules import (
     CenterState,
     OfficeHours,
@@ -20,7 +18,6 @@ from config.settings import CallbackSettings
 from cti.callbacks.models import CallbackOutcome, CallbackStatus
 
 REGION = "IT"  # caller ids without a country code are Italian numbers
-_NUMBER_CHARACTERS = re.compile(r"\+?[0-9 ().-]+")
 OPEN_STRETCH_STEP = timedelta(minutes=5)  # how finely the end of a closed override's day is found
 OPEN_STRETCH_LIMIT = timedelta(days=2)
 
@@ -32,15 +29,7 @@ NOT_COUNTED = frozenset({CallbackOutcome.SEAT_UNAVAILABLE, CallbackOutcome.CANCE
 def diallable_caller(caller_id: str | None) -> str | None:
     """``caller_id`` in E.164 if it is a number the center can call back, else ``None``
     (anonymous, a SIP user name, too short or too long for its country)."""
-    if not caller_id or not _NUMBER_CHARACTERS.fullmatch(caller_id.strip()):
-        return None
-    try:
-        parsed = phonenumbers.parse(caller_id.strip(), REGION)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(parsed):
-        return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return e164_number(caller_id, REGION)
 
 
 def due_at(now: datetime, office_hours: OfficeHours, override: Override | None) -> datetime:
