@@ -34,8 +34,8 @@ class Ivr(Domain):
 
     def __init__(self, core: Core) -> None:
         self._settings = core.settings
-        self.menus = MenuPlans(core.settings.ivr.menu_file,
-                               PromptStore(*media_dirs(core.settings)),
+        self._prompts = PromptStore(*media_dirs(core.settings))
+        self.menus = MenuPlans(core.settings.ivr.menu_file, self._prompts,
                                sounds_location(core.settings))
         core.services.provide(MenuPlans, self.menus, by="ivr")
         self._hours = core.services.get(HoursService)
@@ -69,8 +69,7 @@ class Ivr(Domain):
         plan = await self.menus.reload()
         self._hours.office_hours = plan.office_hours
         if self._settings.acd.record_calls:
-            store = PromptStore(*media_dirs(self._settings))
-            await prepare_notices(store, media_dirs(self._settings)[0],
+            await prepare_notices(self._prompts, media_dirs(self._settings)[0],
                                   self._settings.acd.recording_notice)
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread

@@ -3,13 +3,12 @@ reconciliation, transcription, the retention purge, playback routes and their CL
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Sequence
 
 from fastapi import APIRouter
 
 from centralino.core.domain import CliGroup, Core, Domain, Plugin
+from centralino.core.tasks import TaskSet
 from recordings import models
 from recordings.access import OWNERSHIP_CHECKS, OwnershipCheck
 from recordings.capture import VoicemailRecorder
@@ -47,7 +46,7 @@ class Recordings(Domain):
         self._retention = RetentionScheduler(PurgeSchedule(
             settings.database_url, str(settings.recordings.dir.absolute()),
             retention.voicemail, retention.conversation))
-        self._reconciling: asyncio.Task[None] | None = None
+        self._background = TaskSet()
 
     def routers(self) -> Sequence[APIRouter]:
         return [recordings_router(self._core.sessions, self._core.settings.recordings.dir,
@@ -55,14 +54,10 @@ class Recordings(Domain):
 
     async def start(self) -> None:
         await self._retention.start()
-        self._reconciling = asyncio.create_task(self.ingester.keep_reconciling(),
-                                                name="recordings-reconcile")
+        self._background.spawn(self.ingester.keep_reconciling(), name="recordings-reconcile")
 
     async def stop(self) -> None:
-        if self._reconciling is not None:
-            self._reconciling.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reconciling
+        await self._background.cancel_all()
         await self._transcription.close()
         await self._transcriber.close()
         await self._retention.stop()

@@ -8,7 +8,7 @@ import contextlib
 import socket
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import structlog
 import uvicorn
@@ -35,6 +35,7 @@ from centralino.core.hours.service import HoursService
 from centralino.core.loop_lag import watch_loop_lag
 from centralino.core.proxies import behind_proxies
 from centralino.core.stasis import StasisDispatcher
+from centralino.core.tasks import TaskSet
 from centralino.core.web import create_web_app
 from centralino.core.welcome import log_welcome
 from config.secrets import Secrets
@@ -157,8 +158,8 @@ class Engine:
             running.push_async_callback(self._call_writes.close)
             running.push_async_callback(self.ami.close)
             running.push_async_callback(self.ari.close)
-            serving: list[asyncio.Task[None]] = []  # awaited once the domains ended their streams
-            running.push_async_callback(_finish, serving)
+            serving = TaskSet()  # awaited once the domains ended their streams
+            running.push_async_callback(serving.wait)
             for domain in self.domains:
                 await domain.start()
                 running.push_async_callback(domain.stop)
@@ -169,9 +170,8 @@ class Engine:
             await self.ami.start()
             await self.ari.start()
             running.push_async_callback(self.dispatcher.stop)
-            web_task = asyncio.create_task(server.serve(sockets=[listener]), name="web")
-            lag_task = asyncio.create_task(watch_loop_lag(), name="loop-lag")
-            serving += [web_task, lag_task]
+            web_task = serving.spawn(server.serve(sockets=[listener]), name="web")
+            lag_task = serving.spawn(watch_loop_lag(), name="loop-lag")
             running.callback(_stop_serving, server, lag_task)
             running.push_async_callback(self._log_stopping)
             log.info("engine.started",
@@ -179,8 +179,8 @@ class Engine:
                      asterisk=self.settings.asterisk.host)
             await log_welcome(self.settings, self.service(HoursService).status_json(),
                               self.sessions)
-            await asyncio.wait({web_task, asyncio.create_task(stop.wait())},
-                               return_when=asyncio.FIRST_COMPLETED)
+            either: list[asyncio.Future[Any]] = [web_task, asyncio.ensure_future(stop.wait())]
+            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
             if web_task.done() and web_task.exception():
                 raise web_task.exception()  # type: ignore[misc]
         log.info("engine.stopped")
@@ -189,11 +189,7 @@ class Engine:
         log.info("engine.stopping", active_calls=self.dispatcher.active_calls)
 
 
-def _stop_serving(server: _EmbeddedServer, lag_task: asyncio.Task[None]) -> None:
+def _stop_serving(server: _EmbeddedServer, lag_task: asyncio.Future[None]) -> None:
     """No new web requests; the open ones (live streams, consoles) end with their domains."""
     server.should_exit = True
     lag_task.cancel()
-
-
-async def _finish(tasks: list[asyncio.Task[None]]) -> None:
-    await asyncio.gather(*tasks, return_exceptions=True)
