@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,3 +59,9 @@ async def is_listed(session: AsyncSession, phone: str) -> bool:
 
 async def _count(session: AsyncSession) -> int:
     return await session.scalar(select(func.count()).select_from(DncNumber)) or 0
+
+
+def number_json(number: DncNumber) -> dict[str, Any]:
+    """A listed number as ``dnc list --json`` and ``GET /api/dnc`` show it."""
+    return {"phone": number.phone, "source": number.source, "added_by": number.added_by,
+            "added_at": number.added_at.isoformat()}

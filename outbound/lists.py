@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +23,7 @@ MAX_BYTES = 50 * 1024 * 1024  # a list larger than this is refused unread
 MAX_ROWS = 1_000_000
 MAX_VALUE = 500  # characters in one cell
 RESERVED = ("phone", "ticket", "language")
+PROGRESS_ROWS = 10_000  # rows between two reports of a long read
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +70,19 @@ def read_contact_list(path: Path, *, languages: Collection[str], region: str = "
     ``languages`` are the ones the campaign's script speaks. Raises :class:`ListRefused` with
     every problem found (at most ``max_problems``, then one line saying there are more).
     """
+    return _check(list_rows(path), languages, region, max_problems)
+
+
+def list_rows(path: Path) -> Iterator[list[str]]:
+    """The rows of the CSV or XLSX file ``path`` (by its suffix), header first, as text.
+
+    Raises :class:`ListRefused` for a file too large, not UTF-8 or not a readable XLSX.
+    """
     size = path.stat().st_size
     if size > MAX_BYTES:
         raise ListRefused([ListProblem(1, "-", f"the file has {size} bytes; at most "
                                                f"{MAX_BYTES} are read")])
-    rows = _xlsx_rows(path) if path.suffix.lower() == ".xlsx" else _csv_rows(path)
-    return _check(rows, languages, region, max_problems)
+    return _xlsx_rows(path) if path.suffix.lower() == ".xlsx" else _csv_rows(path)
 
 
 def _csv_rows(path: Path) -> Iterator[list[str]]:
@@ -158,3 +166,48 @@ def _check(rows: Iterator[list[str]], languages: Collection[str], region: str,
         raise ListRefused(problems)
     return ContactList(contacts, merged)
 
+
+
+@dataclass(frozen=True, slots=True)
+class NumberList:
+    phones: list[str]  # E.164, each once
+    merged: int  # rows whose number an earlier row had
+
+
+def read_number_list(path: Path, *, region: str = "IT", max_problems: int = 100,
+                     progress: Callable[[int], None] | None = None) -> NumberList:
+    """The numbers of the ``phone`` column of the CSV or XLSX file ``path`` (a do-not-call
+    list, the opt-out register's extract; other columns are ignored), all or nothing like
+    :func:`read_contact_list`. ``progress`` is told the rows read so far, every
+    :data:`PROGRESS_ROWS` rows and at the end."""
+    rows = list_rows(path)
+    header = [name.strip().lower() for name in next(rows, [])]
+    if "phone" not in header:
+        raise ListRefused([ListProblem(1, "phone", "no 'phone' column in the header row "
+                                                   f"(found: {', '.join(header) or 'nothing'})")])
+    column = header.index("phone")
+    problems: list[ListProblem] = []
+    phones: dict[str, None] = {}
+    merged = line = 0
+    for line, row in enumerate(rows, start=2):
+        if progress is not None and line % PROGRESS_ROWS == 0:
+            progress(line - 1)
+        text = row[column].strip() if column < len(row) else ""
+        if not text and not any(cell.strip() for cell in row):
+            continue  # an empty row
+        phone = e164_number(text, region)
+        if phone is None:
+            problems.append(ListProblem(line, "phone", f"not a phone number: {text[:40]!r}"))
+            if len(problems) >= max_problems:
+                problems.append(ListProblem(line, "-", "more problems not listed: mend these "
+                                                       "first"))
+                break
+        elif phone in phones:
+            merged += 1
+        else:
+            phones[phone] = None
+    if problems:
+        raise ListRefused(problems)
+    if progress is not None:
+        progress(max(line - 1, 0))
+    return NumberList(list(phones), merged)

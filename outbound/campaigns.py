@@ -1,0 +1,149 @@
+"""Campaigns made from their files and lists, as the CLI and the pages do it: the file checked
+with its lines, each stage's script resolved, a list read all or nothing, and the scripts
+checked again when the campaign starts (a script with errors keeps it from starting).
+
+Where scripts are found is one function, :func:`resolve_script`, handed in as a
+:data:`ScriptResolver`; the script language's own checker replaces it once it exists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from config.campaign import CampaignFile
+from config.loader import ConfigError, ConfigProblem, load_yaml_model, read_yaml
+from outbound import store
+from outbound.lists import read_contact_list
+from outbound.models import Campaign
+from outbound.terms import CampaignState
+
+ScriptResolver = Callable[[str, Path], str]
+"""A stage's ``script`` (a shipped name, or a path relative to the campaign file's folder
+``Path``) → the shipped name or an absolute path; :class:`ConfigError` naming the problems."""
+
+SHIPPED_SCRIPTS = Path(__file__).with_name("scripts")
+ACTIONS = tuple(store.TRANSITIONS)  # start, pause, resume, stop
+CHECKED_ACTIONS = frozenset({"start", "resume"})  # the scripts are checked again first
+SCRIPT_LANGUAGES = ("it", "en")  # what the shipped scripts speak
+
+
+def resolve_script(script: str, base: Path) -> str:
+    """The default resolver: a file ``outbound/scripts/NAME.yaml`` by its name, else an
+    existing file (relative to ``base``) by its absolute path."""
+    if "/" not in script and (SHIPPED_SCRIPTS / f"{script}.yaml").is_file():
+        return script
+    path = (base / script).expanduser()
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        return str(path.resolve())
+    shipped = sorted(p.stem for p in SHIPPED_SCRIPTS.glob("*.yaml")) or ["none yet"]
+    raise ConfigError([ConfigProblem("", "", None, f"no script {script!r}: neither a shipped "
+                                                   f"one ({', '.join(shipped)}) nor a YAML file")])
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignDraft:
+    """A checked campaign file, ready to be stored."""
+
+    file: CampaignFile
+    text: str
+    scripts: list[str]  # each stage's script, resolved (0: the campaign's own)
+
+
+class ScriptsRefused(Exception):
+    """The campaign's scripts have errors: it does not start. :attr:`problems` names them."""
+
+    def __init__(self, campaign_id: int, problems: Sequence[ConfigProblem]) -> None:
+        super().__init__(f"campaign {campaign_id} has scripts with errors: "
+                         + "; ".join(str(problem) for problem in problems))
+        self.problems = list(problems)
+
+
+def read_campaign_file(path: Path, resolver: ScriptResolver = resolve_script) -> CampaignDraft:
+    """The campaign file ``path`` checked, with its scripts resolved; :class:`ConfigError`
+    lists every problem, each with the file and line."""
+    file = load_yaml_model(path, CampaignFile)
+    lines = read_yaml(path)
+    problems: list[ConfigProblem] = []
+    scripts: list[str] = []
+    keys = [("script",), *(("stages", str(n), "script") for n in range(len(file.stages)))]
+    for key, script in zip(keys, [file.script, *(s.script for s in file.stages)], strict=True):
+        try:
+            scripts.append(resolver(script, path.parent))
+        except ConfigError as exc:
+            problems += [p if p.file else dataclasses.replace(
+                p, file=str(path), key_path=".".join(key), line=lines.line_of(*key))
+                for p in exc.problems]
+    if problems:
+        raise ConfigError(problems)
+    return CampaignDraft(file, path.read_text(encoding="utf-8"), scripts)
+
+
+def campaign_json(campaign: Campaign) -> dict[str, Any]:
+    """What ``campaigns create --json`` and ``POST /api/campaigns`` answer."""
+    return {"id": campaign.id, "name": campaign.name, "state": campaign.state,
+            "scripts": list(campaign.scripts), "created_by": campaign.created_by,
+            "created_at": campaign.created_at.isoformat()}
+
+
+async def create_campaign(session: AsyncSession, draft: CampaignDraft, *, now: datetime,
+                          created_by: str | None = None) -> Campaign:
+    """Store the checked campaign, a ``draft`` until it is started."""
+    return await store.create_campaign(session, draft.file, draft.text, draft.scripts, now=now,
+                                       created_by=created_by)
+
+
+def list_languages(file: CampaignFile) -> Collection[str]:
+    """The languages a list's ``language`` column may name for this campaign."""
+    return sorted({file.language, *SCRIPT_LANGUAGES})
+
+
+async def import_list(session: AsyncSession, campaign_id: int, path: Path, *,
+                      now: datetime) -> store.ImportCounts:
+    """Read the CSV or XLSX list ``path`` and add its contacts; all or nothing.
+
+    Raises :class:`outbound.lists.ListRefused` (every problem, nothing added),
+    :class:`store.CampaignNotFound`, :class:`store.CampaignStateError` (a stopped campaign).
+    """
+    campaign = await store.get_campaign(session, campaign_id)
+    contacts = await asyncio.to_thread(  # a big list takes a while: not on the event loop
+        read_contact_list, path, languages=list_languages(store.campaign_file(campaign)))
+    return await store.import_contacts(session, campaign_id, contacts, now=now)
+
+
+async def change_campaign(session: AsyncSession, campaign_id: int, action: str, *,
+                          now: datetime, resolver: ScriptResolver = resolve_script) -> Campaign:
+    """``start``, ``pause``, ``resume`` or ``stop`` the campaign; before starting or resuming
+    its scripts are checked again (:class:`ScriptsRefused`).
+
+    Raises :class:`ValueError` for another action, :class:`store.CampaignNotFound`,
+    :class:`store.CampaignStateError`.
+    """
+    if action not in store.TRANSITIONS:
+        raise ValueError(f"no action {action!r}: one of {', '.join(ACTIONS)}")
+    campaign = await store.get_campaign(session, campaign_id)
+    sources, _ = store.TRANSITIONS[action]
+    if action in CHECKED_ACTIONS and CampaignState(campaign.state) in sources:
+        problems = script_problems(campaign.scripts, resolver)
+        if problems:
+            raise ScriptsRefused(campaign_id, problems)
+    return await store.change_state(session, campaign_id, action, now=now)
+
+
+def script_problems(scripts: Sequence[str], resolver: ScriptResolver) -> list[ConfigProblem]:
+    """What is wrong with the resolved ``scripts`` now (a file removed or broken since)."""
+    problems: list[ConfigProblem] = []
+    for script in dict.fromkeys(scripts):
+        try:
+            resolver(script, Path("/"))
+        except ConfigError as exc:
+            problems += [p if p.file else dataclasses.replace(p, file=script)
+                         for p in exc.problems]
+    return problems
