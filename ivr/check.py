@@ -47,11 +47,13 @@ _ENDINGS = "queue, voicemail, play_and_hangup, hangup, transfer, or ticket_statu
 
 @dataclass
 class CheckReport:
-    """The problems of one menu file; ``nodes`` counts its nodes (0 if it could not be read)."""
+    """The problems of one menu file; ``nodes`` counts its nodes (0 if it could not be read).
+    Of a campaign file, ``campaign`` is its name once it has no errors."""
 
     errors: list[ConfigProblem] = field(default_factory=list)
     warnings: list[ConfigProblem] = field(default_factory=list)
     nodes: int = 0
+    campaign: str | None = None
 
 
 def check_menu(path: Path, sounds_dir: Path | None, *,

@@ -11,7 +11,8 @@ import typer
 from rich.markup import escape
 
 from centralino.core.cli_support import ConfigOption, JsonOption, err_console
-from config.loader import ConfigError, load_settings, read_yaml
+from config.campaign import CampaignFile
+from config.loader import ConfigError, load_settings, load_yaml_model, read_yaml
 from config.settings import Settings
 from ivr.check import CheckReport, check_menu
 
@@ -34,8 +35,12 @@ def check(
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Check the IVR menu file: targets, reachability, ways out, classifications, sounds."""
-    report = _check(file, config)
+    """Check the IVR menu file: targets, reachability, ways out, classifications, sounds; or
+    a campaign file (its keys, with their lines)."""
+    if file is not None and _is_campaign(file):
+        report = _check_campaign(file)
+    else:
+        report = _check(file, config)
     if as_json:
         typer.echo(json.dumps({"ok": not report.errors,
                                "errors": [asdict(p) for p in report.errors],
@@ -45,6 +50,24 @@ def check(
         _print(report)
     if report.errors:
         raise typer.Exit(2)
+
+
+def _is_campaign(file: Path) -> bool:
+    """A campaign file has ``script`` and no ``nodes`` (a menu) nor ``ivr`` (settings)."""
+    try:
+        keys = read_yaml(file).data.keys()
+    except ConfigError:
+        return False  # _check reports it
+    return "script" in keys and not {"nodes", "ivr"} & keys
+
+
+def _check_campaign(file: Path) -> CheckReport:
+    """The campaign file's problems; its scripts are checked by ``campaigns check``."""
+    try:
+        campaign = load_yaml_model(file, CampaignFile)
+    except ConfigError as exc:
+        return CheckReport(errors=list(exc.problems))
+    return CheckReport(campaign=campaign.name)
 
 
 def _check(file: Path | None, config: Path | None) -> CheckReport:
@@ -88,6 +111,8 @@ def _print(report: CheckReport) -> None:
     warnings = _count(len(report.warnings), "warning")
     if report.errors:
         err_console.print(f"{_count(len(report.errors), 'error')}, {warnings}", highlight=False)
+    elif report.campaign is not None:
+        typer.echo(f"campaign OK: {report.campaign} (its scripts: centralino campaigns check)")
     else:
         typer.echo(f"menu OK: {_count(report.nodes, 'node')}, {warnings}")
 

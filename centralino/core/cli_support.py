@@ -20,7 +20,7 @@ import getpass
 import json
 import os
 import sys
-from collections.abc import AsyncIterator, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -80,6 +80,19 @@ def run_on_database(work: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(work)
     except DatabaseUnavailable as exc:
         raise fail(str(exc)) from None
+
+
+def run_with_session(config: Path | None,
+                     work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run ``work`` on a session of the configured database (settings from ``config``): bad
+    settings exit 2, an unreachable database 1 (:func:`run_on_database`)."""
+    url = settings_or_exit(config).database_url
+
+    async def run() -> T:
+        async with database_session(url) as session:
+            return await work(session)
+
+    return run_on_database(run())
 
 
 def os_user() -> str:
