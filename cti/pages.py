@@ -40,10 +40,11 @@ CALLBACK_OUTCOME_NAMES = {  # how a callback attempt ended (cti.callbacks.models
 }
 
 
-def templates(timezone: Callable[[], str]) -> Jinja2Templates:
-    """The package's page templates with ``code`` (a tracking code, grouped) and ``local``
-    (a time in ``timezone()``, ``strftime`` format as argument) filters."""
-    pages = page_templates(TEMPLATES)
+def templates(timezone: Callable[[], str], *more: Path) -> Jinja2Templates:
+    """The package's page templates (and those of the directories ``more``, found first) with
+    ``code`` (a tracking code, grouped) and ``local`` (a time in ``timezone()``, ``strftime``
+    format as argument) filters."""
+    pages = page_templates(*more, TEMPLATES)
 
     def local(value: datetime | None, fmt: str = "%d/%m %H:%M") -> str:
         return value.astimezone(ZoneInfo(timezone())).strftime(fmt) if value else ""

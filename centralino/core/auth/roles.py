@@ -58,7 +58,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
 HOME: Mapping[Role, str] = {
     Role.OPERATOR: "/console",
     Role.SUPERVISOR: "/supervisor",
-    Role.CAMPAIGN_MANAGER: "/campaigns",  # the campaign pages come later; until then "/"
+    Role.CAMPAIGN_MANAGER: "/campaigns",
     Role.ADMIN: "/supervisor",
 }
 """Where a role lands after signing in (``/`` when that page is not part of the app)."""

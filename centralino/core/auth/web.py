@@ -62,9 +62,10 @@ LOGIN_HEADERS = {
 }
 
 
-def page_templates(directory: Path) -> Jinja2Templates:
-    """Jinja2 templates for a package's pages: autoescaped, ``csrf_input(request)`` defined."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(directory), autoescape=True)
+def page_templates(*directories: Path) -> Jinja2Templates:
+    """Jinja2 templates for a package's pages (looked up in ``directories`` in order):
+    autoescaped, ``csrf_input(request)`` defined."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(directories), autoescape=True)
     env.globals["csrf_input"] = csrf_input
     return Jinja2Templates(env=env)
 

@@ -236,10 +236,23 @@ async def test_the_home_page_sends_each_role_to_its_own_page(
             assert landing.status_code == 303 and landing.headers["location"] == home, name
 
 
-async def test_a_campaign_manager_lands_on_a_small_page_and_not_on_the_console(
+async def test_a_campaign_manager_lands_on_the_campaigns_and_not_on_the_console(
     engine_app: FastAPI, users: dict[str, str],
 ) -> None:
     async with client_for(engine_app) as client:
+        await sign_in(client, "carla", users["carla"])
+        landing = await client.get("/")
+        assert landing.status_code == 303 and landing.headers["location"] == "/campaigns"
+        assert (await client.get("/campaigns", headers=HTML)).status_code == 200
+        for private in ("/console", "/supervisor", "/api/seats", "/recordings/1/audio"):
+            assert (await client.get(private)).status_code == 403, private
+
+
+async def test_a_role_whose_home_page_the_app_lacks_lands_on_a_small_page(
+    sessions: Sessions, users: dict[str, str],
+) -> None:
+    app = create_web_app(_healthy, session_key=KEY, sessions=sessions, web=WEB_SETTINGS)
+    async with client_for(app) as client:
         login = await client.get("/login")
         response = await client.post("/login", data={
             "name": "carla", "password": users["carla"],
@@ -249,8 +262,6 @@ async def test_a_campaign_manager_lands_on_a_small_page_and_not_on_the_console(
         assert page.status_code == 200
         assert "carla" in page.text and "campaign manager" in page.text
         assert "campaigns" in page.text and "console" not in page.text
-        for private in ("/console", "/supervisor", "/api/seats", "/recordings/1/audio"):
-            assert (await client.get(private)).status_code == 403, private
 
 
 async def test_browsers_get_small_html_error_pages_and_api_clients_json(
