@@ -18,6 +18,7 @@ from cti.status import plugin as status
 from cti.supervisor import plugin as supervisor
 from cti.tickets import plugin as tickets
 from ivr import plugin as ivr
+from outbound import plugin as outbound
 from recordings import plugin as recordings
 
 PLUGINS: tuple[Plugin, ...] = (
@@ -33,4 +34,5 @@ PLUGINS: tuple[Plugin, ...] = (
     console.PLUGIN,
     supervisor.PLUGIN,
     status.PLUGIN,
+    outbound.PLUGIN,
 )

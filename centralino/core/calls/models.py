@@ -21,6 +21,24 @@ class CallDisposition(StrEnum):
     LOST = "lost"  # the engine or Asterisk went away; closed at recovery
 
 
+class CallOrigin(StrEnum):
+    """Who placed the call: a caller on the toll-free number, or the engine itself."""
+
+    INBOUND = "inbound"
+    CALLBACK = "callback"
+    CAMPAIGN = "campaign"
+
+
+# The Stasis entries of the calls the engine places, by origin (the dialplan passes the entry).
+CAMPAIGN_ENTRY = "campaign"
+_ORIGIN_BY_ENTRY = {CAMPAIGN_ENTRY: CallOrigin.CAMPAIGN}
+
+
+def origin_of_entry(entry: str) -> CallOrigin:
+    """The origin of a call that entered Stasis at ``entry``."""
+    return _ORIGIN_BY_ENTRY.get(entry, CallOrigin.INBOUND)
+
+
 OPEN_DISPOSITIONS = (CallDisposition.IN_PROGRESS, CallDisposition.ANSWERED)
 
 
@@ -28,6 +46,7 @@ class Call(Base):
     __tablename__ = "calls"
     __table_args__ = (
         enum_check("disposition", CallDisposition),
+        enum_check("origin", CallOrigin),
         Index("ix_calls_started_at", "started_at"),
     )
 
@@ -42,6 +61,8 @@ class Call(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     duration_seconds: Mapped[float | None] = mapped_column(Float)
     disposition: Mapped[str] = mapped_column(String(16), default=CallDisposition.IN_PROGRESS)
+    origin: Mapped[str] = mapped_column(String(16), default=CallOrigin.INBOUND,
+                                        server_default=CallOrigin.INBOUND.value)
 
     def __repr__(self) -> str:
         return f"Call(linkedid={self.linkedid!r}, disposition={self.disposition!r})"

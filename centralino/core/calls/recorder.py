@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from centralino.core.call_session import CallSession
 from centralino.core.calls import service
+from centralino.core.calls.models import origin_of_entry
 from centralino.core.group_commit import WRITE_BEHIND_SECONDS, GroupCommit
 
 
@@ -29,7 +30,8 @@ class DatabaseCallLog:
         return self._writer.submit(lambda connection: service.record_call_started(
             connection, call.linkedid, channel=call.channel.name,
             did=call.channel.dialplan.exten, at=call.started_at, caller_id=call.caller_number,
-            caller_name=call.channel.caller.name or None))
+            caller_name=call.channel.caller.name or None,
+            origin=origin_of_entry(call.args[0] if call.args else "")))
 
     async def answered(self, call: CallSession) -> None:
         answered_at = call.answered_at

@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from centralino.core.calls.models import OPEN_DISPOSITIONS, Call, CallDisposition
+from centralino.core.calls.models import OPEN_DISPOSITIONS, Call, CallDisposition, CallOrigin
 from centralino.core.db import insert_unless_duplicate, run_write, table_of
 
 # The statements every call runs, as Core statements built once: executing them costs no ORM work
@@ -66,6 +66,7 @@ def record_call_started(
     at: datetime,
     caller_id: str | None = None,
     caller_name: str | None = None,
+    origin: CallOrigin = CallOrigin.INBOUND,
 ) -> None:
     """Store a new call; a ``linkedid`` already stored (even by a racing writer) stays as it is.
 
@@ -75,7 +76,7 @@ def record_call_started(
     connection.execute(insert_unless_duplicate(connection, _CALLS), {
         "linkedid": linkedid, "channel": channel, "did": did, "started_at": at,
         "caller_id": caller_id, "caller_name": caller_name,
-        "disposition": CallDisposition.IN_PROGRESS})
+        "disposition": CallDisposition.IN_PROGRESS, "origin": origin})
 
 
 def record_call_answered(connection: Connection, linkedid: str, at: datetime) -> None:
