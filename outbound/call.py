@@ -18,6 +18,8 @@ from typing import Protocol
 import structlog
 
 from centralino.core.call_session import CallHungUp, CallSession
+from outbound.dialer import answered_disposition
+from outbound.store import AttemptReport
 
 log = structlog.get_logger(__name__)
 
@@ -59,7 +61,7 @@ class AnsweredCalls(Protocol):
 
     def answered(self, attempt_id: int) -> None: ...
 
-    async def call_ended(self, attempt_id: int, amd_status: str, amd_cause: str) -> None: ...
+    async def call_ended(self, attempt_id: int, report: AttemptReport) -> None: ...
 
 
 class CampaignCall:
@@ -84,7 +86,10 @@ class CampaignCall:
         except CallHungUp:
             log.info("outbound.customer_hung_up", attempt=args.attempt_id)
         finally:
-            await self._calls.call_ended(args.attempt_id, args.amd_status, args.amd_cause)
+            await self._calls.call_ended(args.attempt_id, AttemptReport(
+                answered_disposition(args.amd_status), "ANSWER", None, args.amd_status or None,
+                args.amd_cause or None, answered_at=session.answered_at,
+                linkedid=args.linkedid))
 
 
 async def play_and_hang_up(session: CallSession, attempt_id: int, amd_status: str,

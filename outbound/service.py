@@ -35,8 +35,9 @@ from centralino.core.dialing import DialFailed, DialReport
 from centralino.core.hours.rules import CenterState, OfficeHours
 from centralino.core.tasks import TaskSet
 from config.campaign import CampaignFile
-from outbound.dialer import ORIGINATE_MARGIN_SECONDS, answered_disposition, disposition_of
+from outbound.dialer import ORIGINATE_MARGIN_SECONDS, disposition_of
 from outbound.pacing import Pacer, Slot
+from outbound.store import AttemptReport, Claim
 from outbound.terms import Disposition
 
 log = structlog.get_logger(__name__)
@@ -46,25 +47,6 @@ IDLE_SECONDS = 2.0  # a campaign with nothing due looks again after this
 REPORT_MARGIN_SECONDS = 15.0  # after ring + margin, an unreported call frees its slot
 LOST_AFTER = timedelta(minutes=15)  # then an unfinished attempt's call must be over
 LOST_CHECK_SECONDS = 30.0
-
-
-@dataclass(frozen=True, slots=True)
-class Claimed:
-    """An attempt claimed for dialling."""
-
-    attempt_id: int
-    phone: str  # E.164
-
-
-@dataclass(frozen=True, slots=True)
-class AttemptResult:
-    """How an attempt's call ended, for the store."""
-
-    disposition: Disposition
-    dial_status: str | None = None
-    hangup_cause: int | None = None
-    amd_status: str | None = None
-    amd_cause: str | None = None
 
 
 @dataclass
@@ -90,15 +72,19 @@ class RunningCampaign:
 class AttemptStore(Protocol):
     """What the dial loop needs of the campaigns' store (:mod:`outbound.attempts`)."""
 
-    async def running_campaigns(self) -> list[RunningCampaign]: ...
+    async def running_campaigns(self) -> list[RunningCampaign]:
+        """The campaigns in state ``running``."""
+        ...
 
-    async def claim(self, campaign_id: int, *, now: datetime, limit: int) -> list[Claimed]: ...
+    async def claim(self, campaign_id: int, *, now: datetime, limit: int) -> list[Claim]: ...
 
-    async def finish(self, attempt_id: int, result: AttemptResult, *, now: datetime) -> bool:
+    async def finish(self, attempt_id: int, result: AttemptReport, *, now: datetime) -> bool:
         """Store the result; False if the attempt was finished already."""
         ...
 
-    async def lost(self, started_before: datetime) -> list[int]: ...
+    async def lost(self, started_before: datetime) -> list[int]:
+        """Attempts claimed before ``started_before`` and never finished."""
+        ...
 
 
 class Dialer(Protocol):
@@ -189,7 +175,7 @@ class OutboundService:
         await self._dial(campaign, claims[0], slot)
         return True
 
-    async def _dial(self, campaign: RunningCampaign, claim: Claimed, slot: Slot) -> None:
+    async def _dial(self, campaign: RunningCampaign, claim: Claim, slot: Slot) -> None:
         ring = campaign.file.ring_seconds
         call = self._calls[claim.attempt_id] = _Call(slot, campaign.id)
         call.expiry = asyncio.get_running_loop().call_later(
@@ -206,7 +192,7 @@ class OutboundService:
             log.warning("outbound.dial_failed", attempt=claim.attempt_id, error=str(exc),
                         known_not_dialled=refused)
             if refused:  # Asterisk did not take it: nothing rings
-                await self.finish(claim.attempt_id, AttemptResult(Disposition.FAILED))
+                await self.finish(claim.attempt_id, AttemptReport(Disposition.FAILED))
             else:  # whether it rings is unknown: reconciled once its call must be over
                 self._forget(claim.attempt_id)
 
@@ -214,7 +200,7 @@ class OutboundService:
 
     def on_result(self, report: DialReport) -> None:
         """The dialplan's report of a leg never answered (an AMI handler: work in a task)."""
-        self._tasks.spawn(self.finish(report.attempt_id, AttemptResult(
+        self._tasks.spawn(self.finish(report.attempt_id, AttemptReport(
             disposition_of(report), report.dial_status, report.hangup_cause)))
 
     def answered(self, attempt_id: int) -> None:
@@ -225,12 +211,12 @@ class OutboundService:
             if call.expiry is not None:
                 call.expiry.cancel()
 
-    async def call_ended(self, attempt_id: int, amd_status: str, amd_cause: str) -> None:
-        """An answered call is over: human or machine, unless its script stored a result."""
-        await self.finish(attempt_id, AttemptResult(answered_disposition(amd_status), "ANSWER",
-                                                    None, amd_status or None, amd_cause or None))
+    async def call_ended(self, attempt_id: int, report: AttemptReport) -> None:
+        """An answered call is over: ``report`` (human or machine) is stored unless its script
+        stored a result first."""
+        await self.finish(attempt_id, report)
 
-    async def finish(self, attempt_id: int, result: AttemptResult) -> bool:
+    async def finish(self, attempt_id: int, result: AttemptReport) -> bool:
         """Free the attempt's slot and store its result; False if it was stored already."""
         self._forget(attempt_id)
         stored = await self._store.finish(attempt_id, result, now=self._clock())
@@ -247,7 +233,7 @@ class OutboundService:
         failed = []
         for attempt_id in lost:
             log.warning("outbound.attempt_lost", attempt=attempt_id)
-            if await self.finish(attempt_id, AttemptResult(Disposition.FAILED)):
+            if await self.finish(attempt_id, AttemptReport(Disposition.FAILED)):
                 failed.append(attempt_id)
         return failed
 
