@@ -112,3 +112,9 @@ async def until(check: Callable[[], object], what: str, timeout: float = 60.0) -
             return
         await asyncio.sleep(0.3)
     raise AssertionError(f"not within {timeout:g} s: {what}; last: {last!r}")
+
+
+async def all_ended(sessions: Sessions, campaign_id: int, count: int) -> bool:
+    """Whether the campaign has ``count`` attempts or more, all of them ended."""
+    rows = await attempts(sessions, campaign_id)
+    return len(rows) >= count and all(row.ended_at is not None for row in rows)

@@ -7,9 +7,12 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from centralino.core.sandbox import process as sandbox
+from config.settings import Settings
+
 from ..conftest import EngineRunner
 from .customers import BUSY, HUMAN, MACHINE, NO_ANSWER, UNALLOCATED, customer_number, customers
-from .dialling import attempts, campaign, dial_loop, dials_per_phone, until, wire
+from .dialling import all_ended, attempts, campaign, dial_loop, dials_per_phone, until, wire
 
 QUIET_SECONDS = 3.0  # a dial loop that would dial has done so by then (it polls every second)
 
@@ -26,7 +29,8 @@ async def test_real_calls_are_stored_with_their_dispositions(
     async with customers(customers_port):
         await service.start()
         try:
-            await until(lambda: _all_ended(engine, made, len(phones)), "every attempt ended")
+            await until(lambda: all_ended(engine.sessions, made, len(phones)),
+                        "every attempt ended")
         finally:
             await service.stop()
     rows = await attempts(engine.sessions, made)
@@ -54,7 +58,8 @@ async def test_a_closed_window_dials_nobody_and_dialling_starts_when_it_opens(
             await asyncio.sleep(QUIET_SECONDS)
             assert await attempts(engine.sessions, made) == []
             engine.clock.now = opening
-            await until(lambda: _all_ended(engine, made, 1), "the attempt once the window opened")
+            await until(lambda: all_ended(engine.sessions, made, 1),
+                        "the attempt once the window opened")
         finally:
             await service.stop()
 
@@ -71,12 +76,12 @@ async def test_a_busy_customer_is_called_again_after_the_retry_spacing_only(
     async with customers(customers_port):
         await service.start()
         try:
-            await until(lambda: _all_ended(engine, made, 1), "the first attempt")
+            await until(lambda: all_ended(engine.sessions, made, 1), "the first attempt")
             engine.clock.now = start + timedelta(minutes=29)
             await asyncio.sleep(QUIET_SECONDS)
             assert len(await attempts(engine.sessions, made)) == 1
             engine.clock.now = start + timedelta(minutes=30)
-            await until(lambda: _all_ended(engine, made, 2), "the retry")
+            await until(lambda: all_ended(engine.sessions, made, 2), "the retry")
         finally:
             await service.stop()
     assert [row.disposition for row in await attempts(engine.sessions, made)] == ["busy", "busy"]
@@ -98,7 +103,7 @@ async def test_a_dial_loop_killed_mid_campaign_and_started_again_dials_nobody_tw
         results.service = second
         await second.start()
         try:
-            await until(lambda: _all_ended(engine, made, len(phones)), "the rings reported")
+            await until(lambda: all_ended(engine.sessions, made, len(phones)), "the rings reported")
             await asyncio.sleep(QUIET_SECONDS)
         finally:
             await second.stop()
@@ -111,6 +116,39 @@ async def _dialled(engine: EngineRunner, campaign_id: int, count: int) -> bool:
     return len(await attempts(engine.sessions, campaign_id)) >= count
 
 
-async def _all_ended(engine: EngineRunner, campaign_id: int, count: int) -> bool:
+async def test_an_asterisk_restart_mid_campaign_holds_the_dialling_which_then_goes_on(
+    engine: EngineRunner, customers_port: int, settings: Settings,
+) -> None:
+    phones = [customer_number(BUSY, 30 + n) for n in range(4)]
+    service = dial_loop(engine)
+    wire(engine, service)
+    start = engine.clock.now
+    made = await campaign(engine.sessions, start, phones,
+                          extra="pacing: {max_channels: 1, calls_per_second: 0.5}\n"
+                                "ring_seconds: 15\nretries: {failed: {after_minutes: 1, max: 2}}\n")
+    async with customers(customers_port):
+        await service.start()
+        try:
+            await until(lambda: all_ended(engine.sessions, made, 1), "a first call")
+            await asyncio.to_thread(sandbox.down, settings)
+            await until(lambda: _ami_down(engine), "the engine seeing Asterisk gone")
+            during = len(await attempts(engine.sessions, made))
+            await asyncio.sleep(QUIET_SECONDS)
+            assert len(await attempts(engine.sessions, made)) == during  # it waits
+            await asyncio.to_thread(sandbox.up, settings)
+            engine.clock.now = start + timedelta(minutes=2)  # a call lost in the restart is due
+            await until(lambda: _every_phone_busy(engine, made, phones), "the rest dialled",
+                        timeout=90)
+        finally:
+            await service.stop()
+    rows = await attempts(engine.sessions, made)
+    assert all(count <= 2 for count in dials_per_phone(rows).values())
+
+
+async def _ami_down(engine: EngineRunner) -> bool:
+    return not engine.engine.ami.connected
+
+
+async def _every_phone_busy(engine: EngineRunner, campaign_id: int, phones: list[str]) -> bool:
     rows = await attempts(engine.sessions, campaign_id)
-    return len(rows) >= count and all(row.ended_at is not None for row in rows)
+    return {row.phone for row in rows if row.disposition == "busy"} == set(phones)
