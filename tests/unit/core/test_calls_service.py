@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from centralino.core.calls.models import Call
+from centralino.core.calls.models import CAMPAIGN_ENTRY, Call, CallOrigin, origin_of_entry
 from centralino.core.calls.service import (
     CallNotFound,
     close_orphaned_calls,
@@ -169,7 +169,5 @@ async def test_calls_are_listed_newest_first_up_to_the_limit(db_session_factory:
 
 
 def test_a_call_entering_stasis_at_the_campaign_entry_is_a_campaign_call() -> None:
-    from centralino.core.calls.models import CAMPAIGN_ENTRY, CallOrigin, origin_of_entry
-
     assert origin_of_entry(CAMPAIGN_ENTRY) is CallOrigin.CAMPAIGN
     assert origin_of_entry("tollfree") is CallOrigin.INBOUND
