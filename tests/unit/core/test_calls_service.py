@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from centralino.core.calls.models import Call
+from centralino.core.calls.models import CAMPAIGN_ENTRY, Call, CallOrigin, origin_of_entry
 from centralino.core.calls.service import (
     CallNotFound,
     close_orphaned_calls,
@@ -166,3 +166,8 @@ async def test_calls_are_listed_newest_first_up_to_the_limit(db_session_factory:
             await start(session, f"list.{n}", at=T0 + timedelta(minutes=n))
         calls = await list_calls(session, limit=3)
     assert [c.linkedid for c in calls] == ["list.4", "list.3", "list.2"]
+
+
+def test_a_call_entering_stasis_at_the_campaign_entry_is_a_campaign_call() -> None:
+    assert origin_of_entry(CAMPAIGN_ENTRY) is CallOrigin.CAMPAIGN
+    assert origin_of_entry("tollfree") is CallOrigin.INBOUND

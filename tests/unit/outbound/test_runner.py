@@ -1,0 +1,208 @@
+"""A campaign call walked through shipped scripts, with a scripted contact standing in for the
+channel: what is played, what is recorded, what the ticket and the DNC list are told."""
+
+from __future__ import annotations
+
+from collections import deque
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+
+from centralino.core.call_session import CallHungUp, CallSession
+from config.menu import SoundPrompt, TtsPrompt
+from ivr.prompts import PromptStore
+from outbound.runner import (
+    ScriptCall,
+    ScriptContact,
+    ScriptPlan,
+    ScriptResult,
+    is_machine,
+    load_script_plan,
+)
+
+
+class Store(PromptStore):
+    """TTS "rendered" to a readable URI, so tests see what is said."""
+
+    def __init__(self) -> None:
+        super().__init__(Path("/nonexistent"), "/media")
+
+    def media_uri(self, item: Any, language: str, base_dir: Path) -> str:
+        if isinstance(item, SoundPrompt):
+            return f"sound:{item.sound}"
+        assert isinstance(item, TtsPrompt)
+        return f"tts:{language}:{item.tts}"
+
+
+class Contact:
+    """The channel as the script sees it: keys the contact will press, one reply per read
+    (``""`` is silence), and everything the script did."""
+
+    id = "chan-1"
+    linkedid = "1732.1"
+
+    def __init__(self, *replies: str, language: str = "it") -> None:
+        self.replies = deque(replies)
+        self.language = language
+        self.played: list[list[str]] = []
+        self.variables: dict[str, str] = {}
+        self.continued: tuple[str, ...] | None = None
+        self.hung_up = False
+        self.hangups = 0
+
+    async def play(self, *media: str, interruptible: bool = True) -> None:
+        self.played.append(list(media))
+
+    async def read_digits(self, max_digits: int, timeout: float, inter_digit_timeout: float = 3,
+                          terminator: str = "#") -> str:
+        if not self.replies:
+            self.hung_up = True
+            raise CallHungUp(self.id)
+        return self.replies.popleft()
+
+    async def set_language(self, language: str) -> None:
+        self.language = language
+
+    async def set_variable(self, name: str, value: str) -> None:
+        self.variables[name] = value
+
+    async def continue_in_dialplan(self, context: str, extension: str = "s") -> None:
+        self.continued = (context, extension)
+
+    async def hangup(self) -> None:
+        self.hangups += 1
+
+    def heard(self) -> str:
+        return " | ".join(uri for media in self.played for uri in media)
+
+
+class Services:
+    def __init__(self, applies: bool = True) -> None:
+        self.calls: list[tuple[str, ...]] = []
+        self.applies = applies
+
+    async def close_ticket(self, tracking_code: str, note: str | None) -> bool:
+        self.calls.append(("close", tracking_code, note or ""))
+        return self.applies
+
+    async def reopen_ticket(self, tracking_code: str, note: str | None) -> bool:
+        self.calls.append(("reopen", tracking_code, note or ""))
+        return self.applies
+
+    async def note_ticket(self, tracking_code: str, note: str) -> bool:
+        self.calls.append(("note", tracking_code, note))
+        return self.applies
+
+    async def add_dnc(self, phone: str) -> None:
+        self.calls.append(("dnc", phone))
+
+    async def contact_for_pin(self, pin: str) -> int | None:
+        self.calls.append(("pin", pin))
+        return None
+
+
+@pytest.fixture(scope="module")
+def plans() -> dict[str, ScriptPlan]:
+    return {name: load_script_plan(name, Store())
+            for name in ("fault_check", "payment_reminder", "provisioning_notice", "survey")}
+
+
+async def _run(plan: ScriptPlan, channel: Contact, services: Services, *,
+               machine: bool = False, **contact: Any) -> ScriptResult:
+    who = ScriptContact(**{"phone": "+393331234567", "ticket": "1234567", **contact})
+    return await ScriptCall(cast(CallSession, channel), plan, who, services).run(machine)
+
+
+async def test_fault_fixed_closes_the_ticket(plans: dict[str, ScriptPlan]) -> None:
+    channel, services = Contact("1"), Services()
+    result = await _run(plans["fault_check"], channel, services)
+    assert (result.outcome, result.keys, result.ticket_action) == ("fixed", "1", "close")
+    assert services.calls[0][:2] == ("close", "1234567")
+    assert "sound:digits/1 | sound:digits/2" in channel.heard()  # the tracking code, said
+    assert channel.hangups == 1 and not result.to_operator
+
+
+async def test_fault_not_fixed_reopens_and_goes_to_an_operator_with_the_screen_pop(
+        plans: dict[str, ScriptPlan]) -> None:
+    channel, services = Contact("2", language="en"), Services()
+    result = await _run(plans["fault_check"], channel, services, language="en",
+                        campaign="Faults March")
+    assert result.outcome == "operator" and result.to_operator
+    assert result.ticket_action == "reopen" and services.calls[0][0] == "reopen"
+    assert channel.continued == ("acd-queue", "s")
+    assert channel.variables == {"CENTRALINO_QUEUE": "operators",
+                                 "CENTRALINO_CAMPAIGN": "Faults March",
+                                 "CENTRALINO_TICKET": "1234567"}
+    assert "tts:en:We are sorry" in channel.heard() and channel.hangups == 0
+
+
+async def test_a_ticket_change_that_does_not_apply_is_not_reported_as_done(
+        plans: dict[str, ScriptPlan]) -> None:
+    result = await _run(plans["fault_check"], Contact("1"), Services(applies=False))
+    assert result.outcome == "fixed" and result.ticket_action is None
+
+
+async def test_nine_opts_out_onto_the_do_not_call_list(plans: dict[str, ScriptPlan]) -> None:
+    channel, services = Contact("9"), Services()
+    result = await _run(plans["payment_reminder"], channel, services,
+                        variables={"amount_due": "12,50", "due_date": "2025-03-31"})
+    assert result.opted_out and result.outcome == "opted_out"
+    assert services.calls == [("dnc", "+393331234567")]
+
+
+async def test_the_amount_due_is_said_in_the_contacts_language(
+        plans: dict[str, ScriptPlan]) -> None:
+    channel = Contact("2", "", "", "", language="it")
+    result = await _run(plans["payment_reminder"], channel, Services(),
+                        variables={"amount_due": "12,50", "due_date": "31/03/2025"})
+    heard = channel.heard()
+    assert ("sound:digits/12 | sound:digits/euros | sound:digits/e | sound:digits/50 | "
+            "tts:it:centesimi") in heard
+    assert "sound:digits/mon-2" in heard  # marzo
+    assert result.outcome == "amount_heard" and result.keys == "2"
+
+
+async def test_an_answering_machine_hears_the_message_and_nothing_is_asked(
+        plans: dict[str, ScriptPlan]) -> None:
+    channel = Contact()
+    result = await _run(plans["provisioning_notice"], channel, Services(), machine=True,
+                        variables={"switch_date": "2025-06-01", "pin": "4321"})
+    assert result.nodes == ["message"] and result.keys == ""
+    assert "sound:digits/h-1" in channel.heard()  # primo giugno
+    assert is_machine("MACHINE") and not is_machine("NOTSURE")
+
+
+@pytest.mark.parametrize(("pin", "outcome", "node"), [("4321", "details_heard", "details"),
+                                                     ("1111", "informed", "informed")])
+async def test_the_details_are_told_only_after_the_right_pin(
+        plans: dict[str, ScriptPlan], pin: str, outcome: str, node: str) -> None:
+    channel = Contact("1", pin, pin, pin)
+    result = await _run(plans["provisioning_notice"], channel, Services(),
+                        variables={"switch_date": "2025-06-01", "pin": "4321"})
+    assert result.outcome == outcome and result.nodes[-1] == node
+    assert ("tts:it:La data esatta del passaggio è" in channel.heard()) is (node == "details")
+    assert pin not in result.keys  # a PIN is no key path
+
+
+async def test_a_survey_stores_each_answer_and_asks_again_on_a_wrong_key(
+        plans: dict[str, ScriptPlan]) -> None:
+    channel = Contact("1", "5", "7", "4", "3", "2")
+    result = await _run(plans["survey"], channel, Services())
+    assert result.survey == {"waiting_time": 5, "accuracy": 4, "ability": 3, "courtesy": 2}
+    assert result.outcome == "answered" and result.keys == "157432"
+
+
+async def test_a_contact_who_hangs_up_midway_keeps_what_was_answered(
+        plans: dict[str, ScriptPlan]) -> None:
+    result = await _run(plans["survey"], Contact("1", "4"), Services())
+    assert result.hung_up and result.survey == {"waiting_time": 4} and result.outcome is None
+
+
+def test_the_workflow_services_are_the_runners_services() -> None:
+    from outbound.runner import ScriptServices
+    from outbound.script_services import WorkflowScriptServices
+
+    services: type[ScriptServices] = WorkflowScriptServices  # mypy checks the Protocol here
+    assert {"close_ticket", "reopen_ticket", "note_ticket", "add_dnc", "contact_for_pin"} <= set(
+        dir(services))
