@@ -186,6 +186,9 @@ class OutboundSettings(_Strict):
 
     max_channels: int = Field(default=50, ge=1, le=1000)  # campaign calls in flight at once
     calls_per_second: float = Field(default=10.0, gt=0, le=200)  # new campaign calls
+    # How often any campaign may try one number (the do-not-disturb budget across campaigns).
+    attempts_per_day: int = Field(default=1, ge=1, le=20)
+    attempts_per_week: int = Field(default=7, ge=1, le=100)
 
 
 class PromptSettings(_Strict):

@@ -26,7 +26,8 @@ class DatabaseAttempts:
     async def running_campaigns(self) -> list[RunningCampaign]:
         async with self._sessions() as session:
             campaigns = await store.list_campaigns(session, [CampaignState.RUNNING])
-        return [RunningCampaign(c.id, store.campaign_file(c)) for c in campaigns]
+        return [RunningCampaign(c.id, store.campaign_file(c), tuple(c.scripts))
+                for c in campaigns]
 
     async def claim(self, campaign_id: int, *, now: datetime, limit: int) -> list[store.Claim]:
         async with self._sessions() as session:
@@ -41,3 +42,7 @@ class DatabaseAttempts:
     async def lost(self, started_before: datetime) -> list[int]:
         async with self._sessions() as session:
             return await store.lost_attempts(session, started_before)
+
+    async def finish_if_done(self, campaign_id: int, *, now: datetime) -> bool:
+        async with self._sessions() as session:
+            return await store.finish_if_done(session, campaign_id, now=now)

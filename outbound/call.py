@@ -18,12 +18,13 @@ from typing import Protocol
 import structlog
 
 from centralino.core.call_session import CallHungUp, CallSession
+from centralino.core.calls.terms import CAMPAIGN_ENTRY
 from outbound.dialer import answered_disposition
 from outbound.store import AttemptReport
 
 log = structlog.get_logger(__name__)
 
-ENTRY = "campaign"
+ENTRY = CAMPAIGN_ENTRY
 AMD_STATUSES = frozenset({"HUMAN", "MACHINE", "NOTSURE", "HANGUP", ""})
 _AMD_CAUSE = re.compile(r"[A-Z]*(-[0-9]+)*")  # TOOLONG-3500, MAXWORDS-3-3, HUMAN-800-800
 _LINKEDID = re.compile(r"[0-9]{1,20}\.[0-9]{1,10}")

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -47,6 +47,7 @@ IDLE_SECONDS = 2.0  # a campaign with nothing due looks again after this
 REPORT_MARGIN_SECONDS = 15.0  # after ring + margin, an unreported call frees its slot
 LOST_AFTER = timedelta(minutes=15)  # then an unfinished attempt's call must be over
 LOST_CHECK_SECONDS = 30.0
+NOT_READY_SECONDS = 30.0  # a campaign whose scripts do not load is tried again after this
 
 
 @dataclass
@@ -55,6 +56,7 @@ class RunningCampaign:
 
     id: int
     file: CampaignFile
+    scripts: tuple[str, ...] = ()  # each stage's (shipped names or absolute paths)
     hours: OfficeHours = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -67,6 +69,9 @@ class RunningCampaign:
         if self.file.end_at is not None and now >= self.file.end_at:
             return False
         return self.hours.status_at(now).state is CenterState.OPEN
+
+
+Prepare = Callable[["RunningCampaign"], Awaitable[None]]
 
 
 class AttemptStore(Protocol):
@@ -84,6 +89,10 @@ class AttemptStore(Protocol):
 
     async def lost(self, started_before: datetime) -> list[int]:
         """Attempts claimed before ``started_before`` and never finished."""
+        ...
+
+    async def finish_if_done(self, campaign_id: int, *, now: datetime) -> bool:
+        """Mark the campaign finished if nobody is left to call; whether it was."""
         ...
 
 
@@ -107,9 +116,11 @@ class OutboundService:
 
     def __init__(self, store: AttemptStore, dialer: Dialer, pacer: Pacer,
                  clock: Callable[[], datetime], ami_ready: Callable[[], bool], *,
-                 default_caller_id: str) -> None:
+                 default_caller_id: str, prepare: Prepare | None = None) -> None:
         """``ami_ready``: whether AMI is logged in now; ``default_caller_id``: the number shown
-        for campaigns without a ``caller_id`` (the toll-free number)."""
+        for campaigns without a ``caller_id`` (the toll-free number); ``prepare``: made ready
+        before a campaign dials (its scripts loaded)."""
+        self._prepare = prepare
         self._store = store
         self._dialer = dialer
         self._pacer = pacer
@@ -254,11 +265,22 @@ class OutboundService:
 
     async def _run(self, campaign: RunningCampaign) -> None:
         structlog.contextvars.bind_contextvars(campaign=campaign.id)
+        if self._prepare is not None:
+            try:
+                await self._prepare(campaign)
+            except Exception:  # a script broken since the start: tried again later
+                log.exception("outbound.campaign_not_ready")
+                await asyncio.sleep(NOT_READY_SECONDS)
+                return
         while True:
             try:
-                if not await self.dial_next(campaign):
-                    await asyncio.sleep(IDLE_SECONDS if self._ami_ready()
-                                        and campaign.may_call(self._clock()) else POLL_SECONDS)
+                if await self.dial_next(campaign):
+                    continue
+                if await self._store.finish_if_done(campaign.id, now=self._clock()):
+                    log.info("outbound.campaign_finished")
+                    return
+                await asyncio.sleep(IDLE_SECONDS if self._ami_ready()
+                                    and campaign.may_call(self._clock()) else POLL_SECONDS)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a database hiccup: try again shortly

@@ -3,13 +3,17 @@ customers are sipp phones behind the trunk (:mod:`.customers`), on its outbound 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-# The ACD tests' AMI session and engine, on this sandbox.
-from ..acd.conftest import ami, engine  # noqa: F401
-from ..conftest import TEST_MENU
+from centralino.app.domains import PLUGINS
+from centralino.core.sandbox import process as sandbox
+from config.settings import Settings
+
+from ..acd.helpers import running
+from ..conftest import TEST_MENU, EngineRunner
 from ..own_instance import *  # noqa: F403  (the instance's fixtures, used by name)
 from ..own_instance import write_instance_config
 from ..sipp_caller import free_udp_port
@@ -30,3 +34,13 @@ def customers_port() -> int:
 def itest_config(tmp_path_factory: pytest.TempPathFactory, customers_port: int) -> Path:
     return write_instance_config(tmp_path_factory.mktemp("obtest"), "obtest", 24, TEST_MENU,
                                  OUTBOUND_SETTINGS.format(customers_port=customers_port))
+
+
+@pytest.fixture
+async def engine(settings: Settings, asterisk: sandbox.SandboxStatus
+                 ) -> AsyncIterator[EngineRunner]:
+    """The engine without its own dial loop: the tests run the loops they need
+    (:mod:`.dialling`) beside it."""
+    without_outbound = [plugin for plugin in PLUGINS if plugin.name != "outbound"]
+    async with running(EngineRunner(settings, without_outbound)) as runner:
+        yield runner

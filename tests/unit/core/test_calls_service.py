@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from centralino.core.calls.models import CAMPAIGN_ENTRY, Call, CallOrigin, origin_of_entry
+from centralino.core.calls.models import Call
 from centralino.core.calls.service import (
     CallNotFound,
     close_orphaned_calls,
@@ -18,6 +18,7 @@ from centralino.core.calls.service import (
     record_call_ended,
     record_call_started,
 )
+from centralino.core.calls.terms import CAMPAIGN_ENTRY, CallOrigin, origin_of_entry
 from centralino.core.db import run_write
 
 T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)

@@ -13,8 +13,8 @@ from structlog.testing import capture_logs
 
 from centralino.core import events
 from centralino.core.bus import EventBus
-from centralino.core.calls.models import CallOrigin
 from centralino.core.calls.service import record_call_ended, record_call_started
+from centralino.core.calls.terms import CallOrigin
 from centralino.core.db import run_write
 from cti.console.feed import ConsoleFeed, ConsoleHub
 from cti.console.screen_pop import ScreenPopService
