@@ -30,6 +30,7 @@ from typing import Protocol
 
 import structlog
 
+from centralino.core import metrics
 from centralino.core.ami import AmiUnavailable
 from centralino.core.dialing import DialFailed, DialReport
 from centralino.core.hours.rules import CenterState, OfficeHours
@@ -194,6 +195,8 @@ class OutboundService:
             claim.attempt_id)
         log.info("outbound.dialling", campaign=campaign.id, attempt=claim.attempt_id,
                  phone=claim.phone)
+        metrics.CAMPAIGN_DIALS.inc()
+        metrics.CAMPAIGN_CALLS_IN_FLIGHT.set(len(self._calls))
         try:
             await self._dialer.dial(claim.attempt_id, claim.phone, ring_seconds=ring,
                                     caller_id=campaign.file.caller_id or self._default_caller_id,
@@ -232,6 +235,7 @@ class OutboundService:
         self._forget(attempt_id)
         stored = await self._store.finish(attempt_id, result, now=self._clock())
         if stored:
+            metrics.CAMPAIGN_ATTEMPTS.labels(disposition=result.disposition.value).inc()
             log.info("outbound.attempt_ended", attempt=attempt_id,
                      disposition=result.disposition.value, dial_status=result.dial_status,
                      hangup_cause=result.hangup_cause, amd=result.amd_status)
@@ -257,6 +261,7 @@ class OutboundService:
     def _forget(self, attempt_id: int) -> None:
         call = self._calls.pop(attempt_id, None)
         if call is not None:
+            metrics.CAMPAIGN_CALLS_IN_FLIGHT.set(len(self._calls))
             call.slot.release()
             if call.expiry is not None:
                 call.expiry.cancel()
