@@ -50,10 +50,25 @@ class TtsPrompt(_Strict):
     tts: str = Field(min_length=1, max_length=2000)
 
 
-class SayPrompt(_Strict):
-    """Something of the call read out digit by digit: the ticket's tracking code."""
+VariableName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+SayKind = Literal["date", "amount", "digits"]
 
-    say: Literal["tracking_code"]
+
+class SayPrompt(_Strict):
+    """Something of the call read out at run time: the ticket's tracking code, digit by digit,
+    or (in an outbound script only) the contact's variable ``var`` as a date, an amount in euros
+    or digits, in the call's language."""
+
+    say: Literal["tracking_code"] | SayKind
+    var: VariableName | None = None
+
+    @model_validator(mode="after")
+    def _variable_for_contact_data(self) -> SayPrompt:
+        if self.say == "tracking_code" and self.var is not None:
+            raise ValueError("say: tracking_code takes no var")
+        if self.say != "tracking_code" and self.var is None:
+            raise ValueError(f"say: {self.say} needs the variable to say (var: NAME)")
+        return self
 
 
 _PROMPT_KINDS = ("sound", "file", "tts", "say")
@@ -75,7 +90,8 @@ PromptItem = Annotated[
     | Annotated[TtsPrompt, Tag("tts")] | Annotated[SayPrompt, Tag("say")],
     Discriminator(_prompt_kind, custom_error_type="prompt_item",
                   custom_error_message="a prompt item is one of {sound: NAME}, {file: PATH}, "
-                                       "{tts: TEXT}, {say: tracking_code}"),
+                                       "{tts: TEXT}, {say: tracking_code}, "
+                                       "{say: date|amount|digits, var: NAME}"),
 ]
 Prompt = Annotated[
     Annotated[list[PromptItem], Tag("all_languages")]
@@ -219,27 +235,33 @@ Action = Annotated[
 # -- nodes and the file ----------------------------------------------------------------------
 
 
-class Menu(_Strict):
-    """A prompt, then one key chooses an option."""
+class MenuBase(_Strict):
+    """What every menu has, whatever its options can do (the IVR's, an outbound script's)."""
 
     prompt: Prompt
-    options: dict[Key, Action] = Field(min_length=1)
     timeout: Seconds | None = None  # for the key, after the prompt; default: defaults.timeout
     retries: int | None = Field(default=None, ge=0, le=10)  # default: defaults.retries
     no_input: Prompt | None = None  # default: defaults.no_input
     invalid: Prompt | None = None  # default: defaults.invalid
+
+
+class Menu(MenuBase):
+    """A prompt, then one key chooses an option."""
+
+    options: dict[Key, Action] = Field(min_length=1)
     after_retries: Action | None = None  # default: defaults.after_retries
 
 
-def _node_kind(value: Any) -> str:
+def node_kind(value: Any) -> str:
+    """A node's union tag: ``menu`` (a mapping without ``action``) or ``action``."""
     if isinstance(value, dict):
         return "action" if "action" in value else "menu"
-    return "menu" if isinstance(value, Menu) else "action"
+    return "menu" if isinstance(value, MenuBase) else "action"
 
 
 Node = Annotated[
     Annotated[Menu, Tag("menu")] | Annotated[Action, Tag("action")],
-    Discriminator(_node_kind),
+    Discriminator(node_kind),
 ]
 
 
@@ -269,16 +291,21 @@ class VoicemailGreetings(_Strict):
     choice: Prompt | None = None  # the caller chose voicemail in a menu
 
 
-class Defaults(_Strict):
-    """What a menu uses unless it says otherwise."""
+class PromptDefaults(_Strict):
+    """The timing and prompts every menu uses unless it says otherwise."""
 
     timeout: Seconds = 5.0
     inter_digit_timeout: Seconds = 3.0
     retries: int = Field(default=2, ge=0, le=10)
     no_input: Prompt = []
     invalid: Prompt = [SoundPrompt(sound="pm-invalid-option")]
-    after_retries: Action = Hangup(action="hangup", prompt=[SoundPrompt(sound="goodbye")])
     goodbye: Prompt = [SoundPrompt(sound="goodbye")]
+
+
+class Defaults(PromptDefaults):
+    """What a menu uses unless it says otherwise."""
+
+    after_retries: Action = Hangup(action="hangup", prompt=[SoundPrompt(sound="goodbye")])
     voicemail_greetings: VoicemailGreetings = VoicemailGreetings()
 
 

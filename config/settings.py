@@ -180,6 +180,17 @@ class CallbackSettings(_Strict):
     dial_caller_seconds: int = Field(default=40, ge=1)  # then the caller's phone
 
 
+class OutboundSettings(_Strict):
+    """The engine's own caps on campaign calls, over all campaigns together (each campaign's
+    ``pacing`` caps it further): every call waiting for an answer holds a thread in Asterisk."""
+
+    max_channels: int = Field(default=50, ge=1, le=1000)  # campaign calls in flight at once
+    calls_per_second: float = Field(default=10.0, gt=0, le=200)  # new campaign calls
+    # How often any campaign may try one number (the do-not-disturb budget across campaigns).
+    attempts_per_day: int = Field(default=1, ge=1, le=20)
+    attempts_per_week: int = Field(default=7, ge=1, le=100)
+
+
 class PromptSettings(_Strict):
     """Asterisk's own language: what it plays while the engine is away (the IVR's language is
     the menu file's first one, set on every call the engine takes)."""
@@ -282,6 +293,7 @@ class Settings(_Strict):
     seats: SeatSettings = SeatSettings()
     acd: AcdSettings = AcdSettings()
     callbacks: CallbackSettings = CallbackSettings()
+    outbound: OutboundSettings = OutboundSettings()
     prompts: PromptSettings = PromptSettings()
     sandbox: SandboxSettings = SandboxSettings()
     ivr: IvrSettings = IvrSettings()

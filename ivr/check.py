@@ -11,12 +11,12 @@ import difflib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
 from config.loader import ConfigError, ConfigProblem, YamlFile, load_yaml_model, read_yaml
 from config.menu import (
-    Action,
     Back,
     ChooseLanguage,
     Classification,
@@ -24,17 +24,19 @@ from config.menu import (
     FilePrompt,
     GoToMenu,
     Hangup,
-    Menu,
+    MenuBase,
     MenuFile,
     PlayAndHangup,
     Prompt,
     PromptItem,
     Queue,
+    SayPrompt,
     SoundPrompt,
     TicketStatus,
     Transfer,
     Voicemail,
 )
+from config.script import ScriptFile
 from cti.tickets.terms import TicketStatus as KnownTicketStatus
 from ivr.sounds import find_sound
 
@@ -74,26 +76,19 @@ def check_menu(path: Path, sounds_dir: Path | None, *,
     check.classifications()
     check.actions()
     check.prompts(sounds_dir, sounds_root)
-    return CheckReport(sorted(check.errors, key=_line), sorted(check.warnings, key=_line),
-                       len(menu.nodes))
+    return check.report()
 
 
 def _line(problem: ConfigProblem) -> int:
     return problem.line or 0
 
 
-def _ends_the_call(action: Action) -> bool:
-    if isinstance(action, TicketStatus):
-        return action.next is None
-    return isinstance(action, Queue | Voicemail | PlayAndHangup | Hangup | Transfer)
-
-
-def _leads_to(action: Action) -> tuple[str, str] | None:
-    """The key naming the node ``action`` goes on to, and that node, if it names one."""
+def leads_to(action: Any) -> list[tuple[str, str]]:
+    """The keys naming the nodes ``action`` goes on to, and those nodes."""
     if isinstance(action, GoToMenu):
-        return "target", action.target
-    next_node: str | None = getattr(action, "next", None)  # every action that goes on has one
-    return ("next", next_node) if next_node else None
+        return [("target", action.target)]
+    # every action that goes on has a next; a script's PIN check has a failed too
+    return [(key, node) for key in ("next", "failed") if (node := getattr(action, key, None))]
 
 
 def _did_you_mean(name: str, known: Iterable[str], what: str) -> str:
@@ -105,10 +100,14 @@ def _did_you_mean(name: str, known: Iterable[str], what: str) -> str:
     return f"did you mean {close[0]!r}? {listed}" if close else f"use one of the {listed}"
 
 
-class _MenuCheck:
-    """The checks of one loaded menu file, collecting problems as they are found."""
+class NodeGraphCheck:
+    """The checks a menu file and an outbound script share (their nodes, their prompts),
+    collecting problems as they are found. Subclasses say where calls start, which actions
+    end them and what they can say."""
 
-    def __init__(self, yaml_file: YamlFile, menu: MenuFile) -> None:
+    endings = _ENDINGS  # the actions that end a call, for the "no way out" error
+
+    def __init__(self, yaml_file: YamlFile, menu: MenuFile | ScriptFile) -> None:
         self.file = yaml_file
         self.menu = menu
         self.errors: list[ConfigProblem] = []
@@ -128,35 +127,52 @@ class _MenuCheck:
     def warning(self, key_path: KeyPath, message: str, hint: str) -> None:
         self.warnings.append(self._problem(key_path, message, hint))
 
+    def report(self) -> CheckReport:
+        """The problems found, in the file's order."""
+        return CheckReport(sorted(self.errors, key=_line), sorted(self.warnings, key=_line),
+                           len(self.menu.nodes))
+
+    # -- what differs between files ----------------------------------------------------------
+
+    def entry_points(self) -> list[tuple[KeyPath, str]]:
+        """Where calls start: each entry's key path, and the node it names."""
+        raise NotImplementedError
+
+    def ends_the_call(self, action: Any) -> bool:
+        """Whether ``action`` ends the call (or hands it over), whatever follows."""
+        raise NotImplementedError
+
+    def check_say(self, key_path: KeyPath, item: SayPrompt, language: str | None) -> None:
+        """Report a ``say`` item of a prompt played in ``language`` (None: in every one)."""
+
     # -- the graph of nodes ----------------------------------------------------------------
 
-    def _all_actions(self) -> Iterator[tuple[KeyPath, str | None, Action]]:
+    def _all_actions(self) -> Iterator[tuple[KeyPath, str | None, Any]]:
         """Every action of the file, its key path and the node it belongs to."""
         for name, node in self.menu.nodes.items():
-            if isinstance(node, Menu):
-                for key, option in node.options.items():
+            if isinstance(node, MenuBase):
+                for key, option in getattr(node, "options").items():  # noqa: B009
                     yield ("nodes", name, "options", key), name, option
-                if node.after_retries is not None:
-                    yield ("nodes", name, "after_retries"), name, node.after_retries
+                if (after := getattr(node, "after_retries")) is not None:  # noqa: B009
+                    yield ("nodes", name, "after_retries"), name, after
             else:
                 yield ("nodes", name), name, node
         yield ("defaults", "after_retries"), None, self.menu.defaults.after_retries
 
-    def _ways(self, name: str) -> list[Action]:
+    def _ways(self, name: str) -> list[Any]:
         """What a caller at node ``name`` can do next: its options and after_retries."""
         node = self.menu.nodes[name]
-        if not isinstance(node, Menu):
+        if not isinstance(node, MenuBase):
             return [node]
-        return [*node.options.values(), node.after_retries or self.menu.defaults.after_retries]
+        after = getattr(node, "after_retries") or self.menu.defaults.after_retries  # noqa: B009
+        return [*getattr(node, "options").values(), after]  # noqa: B009
 
     def _successors(self, name: str) -> set[str]:
-        return {leads[1] for action in self._ways(name)
-                if (leads := _leads_to(action)) and leads[1] in self.menu.nodes}
+        return {node for action in self._ways(name) for _, node in leads_to(action)
+                if node in self.menu.nodes}
 
     def _entries(self) -> set[str]:
-        entry = self.menu.entry
-        return {name for name in (entry.open, entry.closed, entry.holiday)
-                if name in self.menu.nodes}
+        return {name for _, name in self.entry_points() if name in self.menu.nodes}
 
     def _menus_before(self, name: str) -> set[str]:
         """The menus a caller at ``name`` may have come from, through single-action nodes."""
@@ -164,7 +180,7 @@ class _MenuCheck:
         seen, pending = {name}, [name]
         while pending:
             for caller in self._callers[pending.pop()]:
-                if isinstance(self.menu.nodes[caller], Menu):
+                if isinstance(self.menu.nodes[caller], MenuBase):
                     found.add(caller)
                 elif caller not in seen:
                     seen.add(caller)
@@ -179,14 +195,14 @@ class _MenuCheck:
                 pending.append(successor)
         return reached
 
-    def _way_out(self, action: Action, name: str, leaving: set[str]) -> bool:
+    def _way_out(self, action: Any, name: str, leaving: set[str]) -> bool:
         """Whether ``action`` at node ``name`` ends the call or leads to a node in ``leaving``."""
-        if _ends_the_call(action):
+        if self.ends_the_call(action):
             return True
-        leads = _leads_to(action)
-        if leads is not None:  # a target that does not exist is reported as such, not here
-            return leads[1] in leaving or leads[1] not in self.menu.nodes
-        if isinstance(action, Back) or not isinstance(self.menu.nodes[name], Menu):
+        leads = leads_to(action)
+        if leads:  # a target that does not exist is reported as such, not here
+            return any(node in leaving or node not in self.menu.nodes for _, node in leads)
+        if isinstance(action, Back) or not isinstance(self.menu.nodes[name], MenuBase):
             return bool(self._menus_before(name) & leaving)  # back where the caller came from
         return False  # repeat, identify or language without next: this menu again
 
@@ -194,13 +210,9 @@ class _MenuCheck:
 
     def references(self) -> None:
         """Entry points, targets and nexts must name existing nodes."""
-        entry = self.menu.entry
-        entries = (("open", entry.open), ("closed", entry.closed), ("holiday", entry.holiday))
-        named: list[tuple[KeyPath, str]] = [(("entry", key), name) for key, name in entries
-                                            if name is not None]
+        named = self.entry_points()
         for key_path, _, action in self._all_actions():
-            if (leads := _leads_to(action)) is not None:
-                named.append(((*key_path, leads[0]), leads[1]))
+            named += [((*key_path, key), node) for key, node in leads_to(action)]
         for key_path, name in named:
             if name not in self.menu.nodes:
                 self.error(key_path, f"no node named {name!r}",
@@ -222,7 +234,8 @@ class _MenuCheck:
                     leaving.add(name)
                     grew = True
         for name in reachable - leaving:
-            self.error(("nodes", name), f"no way out: nothing from here ends the call ({_ENDINGS})",
+            self.error(("nodes", name), "no way out: nothing from here ends the call "
+                       f"({self.endings})",
                        "add an option or after_retries that ends the call, e.g. "
                        "{action: hangup}, or that leads to a node which does")
         for name in self._entries():
@@ -233,43 +246,14 @@ class _MenuCheck:
                     self.warning(key_path, "back on an entry menu no other menu leads to: it "
                                  "plays this menu again", "use {action: repeat}, or remove it")
 
-    def classifications(self) -> None:
-        """Codes are unique in the tree, and every code used is in it."""
-        codes: dict[str, KeyPath] = {}
-        pending: list[tuple[KeyPath, Classification]] = [
-            (("classifications", str(index)), item)
-            for index, item in enumerate(self.menu.classifications)]
-        while pending:
-            key_path, item = pending.pop(0)
-            if item.code in codes:
-                first = self.file.line_of(*codes[item.code], "code")
-                self.error((*key_path, "code"), f"duplicate classification code {item.code!r} "
-                           f"(also on line {first})", "give each classification its own code")
-            codes.setdefault(item.code, key_path)
-            pending.extend(((*key_path, "children", str(index)), child)
-                           for index, child in enumerate(item.children))
-        for key_path, _, action in self._all_actions():
-            if isinstance(action, Queue | Voicemail | PlayAndHangup | Classify) and (
-                    action.classification is not None and action.classification not in codes):
-                self.error((*key_path, "classification"),
-                           f"unknown classification code {action.classification!r}",
-                           _did_you_mean(action.classification, codes, "classification code"))
-
-    def actions(self) -> None:
-        """Languages chosen are the menu's; ticket_status can say every ticket status."""
+    def languages_chosen(self) -> None:
+        """Languages chosen are the file's."""
         languages = self.menu.languages
         for key_path, _, action in self._all_actions():
             if isinstance(action, ChooseLanguage) and action.language not in languages:
                 self.error((*key_path, "language"), f"{action.language!r} is not one of the "
                            f"menu's languages ({', '.join(languages)})",
                            f"add {action.language} to languages, or choose one of them")
-            if isinstance(action, TicketStatus):
-                missing = [status.value for status in KnownTicketStatus
-                           if status.value not in action.statuses]
-                if missing:
-                    self.warning((*key_path, "statuses"), "nothing to say for ticket status "
-                                 f"{', '.join(missing)}: those callers hear no status",
-                                 f"add {missing[0]}: [...] to statuses")
 
     def prompts(self, sounds_dir: Path | None, sounds_root: Path | None) -> None:
         """Every prompt in every language; sound names and files exist."""
@@ -285,11 +269,13 @@ class _MenuCheck:
                         self._check_file(item_path, item)
                     elif isinstance(item, SoundPrompt) and sounds_dir is not None:
                         self._check_sound(item_path, item, language, sounds_dir, sounds_root)
+                    elif isinstance(item, SayPrompt):
+                        self.check_say(item_path, item, language)
 
     def _all_prompts(self) -> Iterator[tuple[KeyPath, Prompt]]:
         owners: list[tuple[KeyPath, BaseModel]] = [(("defaults",), self.menu.defaults)]
         owners += [(("nodes", name), node) for name, node in self.menu.nodes.items()
-                   if isinstance(node, Menu)]
+                   if isinstance(node, MenuBase)]
         owners += [(key_path, action) for key_path, _, action in self._all_actions()]
         for key_path, owner in owners:
             for name in _PROMPT_FIELDS:
@@ -298,8 +284,8 @@ class _MenuCheck:
             if isinstance(owner, TicketStatus):
                 for status, prompt in owner.statuses.items():
                     yield (*key_path, "statuses", status), prompt
-        greetings = self.menu.defaults.voicemail_greetings
-        for situation in type(greetings).model_fields:
+        greetings = getattr(self.menu.defaults, "voicemail_greetings", None)
+        for situation in type(greetings).model_fields if greetings is not None else ():
             if (prompt := getattr(greetings, situation)) is not None:
                 yield ("defaults", "voicemail_greetings", situation), prompt
 
@@ -343,3 +329,61 @@ class _MenuCheck:
                        f"in {sounds_dir}", "check the name (Asterisk looks in "
                        "SOUNDS_DIR/LANGUAGE/, then SOUNDS_DIR/, then SOUNDS_DIR/en/), install "
                        "the sound, or say it with {tts: TEXT} or {file: PATH}")
+
+
+class _MenuCheck(NodeGraphCheck):
+    """The checks of one loaded menu file."""
+
+    def __init__(self, yaml_file: YamlFile, menu: MenuFile) -> None:
+        super().__init__(yaml_file, menu)
+        self._menu = menu
+
+    def entry_points(self) -> list[tuple[KeyPath, str]]:
+        entry = self._menu.entry
+        entries = (("open", entry.open), ("closed", entry.closed), ("holiday", entry.holiday))
+        return [(("entry", key), name) for key, name in entries if name is not None]
+
+    def ends_the_call(self, action: Any) -> bool:
+        if isinstance(action, TicketStatus):
+            return action.next is None
+        return isinstance(action, Queue | Voicemail | PlayAndHangup | Hangup | Transfer)
+
+    def check_say(self, key_path: KeyPath, item: SayPrompt, language: str | None) -> None:
+        if item.var is not None:
+            self.error((*key_path, "say"), f"say: {item.say} says a contact's variable, which "
+                       "only outbound scripts have", "say the tracking code "
+                       "({say: tracking_code}), or use this item in an outbound script")
+
+    def classifications(self) -> None:
+        """Codes are unique in the tree, and every code used is in it."""
+        codes: dict[str, KeyPath] = {}
+        pending: list[tuple[KeyPath, Classification]] = [
+            (("classifications", str(index)), item)
+            for index, item in enumerate(self._menu.classifications)]
+        while pending:
+            key_path, item = pending.pop(0)
+            if item.code in codes:
+                first = self.file.line_of(*codes[item.code], "code")
+                self.error((*key_path, "code"), f"duplicate classification code {item.code!r} "
+                           f"(also on line {first})", "give each classification its own code")
+            codes.setdefault(item.code, key_path)
+            pending.extend(((*key_path, "children", str(index)), child)
+                           for index, child in enumerate(item.children))
+        for key_path, _, action in self._all_actions():
+            if isinstance(action, Queue | Voicemail | PlayAndHangup | Classify) and (
+                    action.classification is not None and action.classification not in codes):
+                self.error((*key_path, "classification"),
+                           f"unknown classification code {action.classification!r}",
+                           _did_you_mean(action.classification, codes, "classification code"))
+
+    def actions(self) -> None:
+        """Languages chosen are the menu's; ticket_status can say every ticket status."""
+        self.languages_chosen()
+        for key_path, _, action in self._all_actions():
+            if isinstance(action, TicketStatus):
+                missing = [status.value for status in KnownTicketStatus
+                           if status.value not in action.statuses]
+                if missing:
+                    self.warning((*key_path, "statuses"), "nothing to say for ticket status "
+                                 f"{', '.join(missing)}: those callers hear no status",
+                                 f"add {missing[0]}: [...] to statuses")

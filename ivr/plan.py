@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,12 +42,51 @@ LANGUAGE = re.compile(r"^[a-z]{2}$")
 
 
 @dataclass(frozen=True)
+class PromptMedia:
+    """The prompts of one file as media URIs, per language (its first one as a fallback)."""
+
+    default_language: str
+    _media: dict[tuple[int, str], Media] = field(repr=False)
+
+    def __call__(self, prompt: Prompt | None, language: str) -> Media:
+        if not prompt:
+            return ()
+        found = self._media.get((id(prompt), language))
+        return found if found is not None else self._media[(id(prompt), self.default_language)]
+
+    def __len__(self) -> int:
+        return len(self._media)
+
+
+def say_placeholder(item: SayPrompt) -> str:
+    """What stands in a plan's media for ``item``, said at run time: ``say:tracking_code``,
+    or ``say:KIND:VARIABLE`` for a contact's variable."""
+    return SAY_TRACKING_CODE if item.var is None else f"say:{item.say}:{item.var}"
+
+
+def render_prompts(prompts: Iterable[Prompt], languages: list[str], store: PromptStore,
+                   base_dir: Path) -> PromptMedia:
+    """Render ``prompts`` in each of ``languages`` (blocking: TTS and files, cached)."""
+    media: dict[tuple[int, str], Media] = {}
+    for prompt in prompts:
+        for language in languages:
+            items = prompt if isinstance(prompt, list) else (
+                prompt.get(language) or prompt.get(languages[0]))
+            if items is None:
+                continue
+            media[(id(prompt), language)] = tuple(
+                say_placeholder(item) if isinstance(item, SayPrompt)
+                else store.media_uri(item, language, base_dir) for item in items)
+    return PromptMedia(languages[0], media)
+
+
+@dataclass(frozen=True)
 class MenuPlan:
     menu: MenuFile
     source: Path
     office_hours: OfficeHours
     loaded_at: datetime
-    _media: dict[tuple[int, str], Media] = field(repr=False)
+    _media: PromptMedia = field(repr=False)
 
     @property
     def default_language(self) -> str:
@@ -66,10 +105,7 @@ class MenuPlan:
 
     def media(self, prompt: Prompt | None, language: str) -> Media:
         """The media URIs of ``prompt`` in ``language`` (its first language as a fallback)."""
-        if not prompt:
-            return ()
-        found = self._media.get((id(prompt), language))
-        return found if found is not None else self._media[(id(prompt), self.default_language)]
+        return self._media(prompt, language)
 
 
 def load_plan(path: Path, store: PromptStore,
@@ -82,31 +118,23 @@ def load_plan(path: Path, store: PromptStore,
     if report.errors:
         raise ConfigError(report.errors)
     menu = load_yaml_model(path, MenuFile)
-    media: dict[tuple[int, str], Media] = {}
-    for prompt in _prompts(menu):
-        for language in menu.languages:
-            items = prompt if isinstance(prompt, list) else (
-                prompt.get(language) or prompt.get(menu.languages[0]))
-            if items is None:
-                continue
-            media[(id(prompt), language)] = tuple(
-                SAY_TRACKING_CODE if isinstance(item, SayPrompt)
-                else store.media_uri(item, language, path.parent) for item in items)
+    media = render_prompts(_prompts(menu), menu.languages, store, path.parent)
     log.info("ivr.menu_loaded", file=str(path), nodes=len(menu.nodes), prompts=len(media))
     return MenuPlan(menu, path, OfficeHours(menu.hours), datetime.now(UTC), media)
 
 
 def _prompts(menu: MenuFile) -> Iterator[Prompt]:
     """Every non-empty prompt of the defaults and the nodes."""
-    yield from _prompts_in(menu.defaults)
+    yield from prompts_in(menu.defaults)
     for node in menu.nodes.values():
-        yield from _prompts_in(node)
+        yield from prompts_in(node)
 
 
-def _prompts_in(value: Any) -> Iterator[Prompt]:
+def prompts_in(value: Any) -> Iterator[Prompt]:
+    """Every non-empty prompt found in ``value`` (a model, a list or mapping of them)."""
     if isinstance(value, BaseModel):
         for name in type(value).model_fields:
-            yield from _prompts_in(getattr(value, name))
+            yield from prompts_in(getattr(value, name))
     elif isinstance(value, list) and value and all(_is_item(v) for v in value):
         yield value
     elif isinstance(value, dict) and value and all(
@@ -115,7 +143,7 @@ def _prompts_in(value: Any) -> Iterator[Prompt]:
         yield value
     elif isinstance(value, dict | list):
         for item in value.values() if isinstance(value, dict) else value:
-            yield from _prompts_in(item)
+            yield from prompts_in(item)
 
 
 def _is_item(value: Any) -> bool:

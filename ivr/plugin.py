@@ -30,7 +30,7 @@ log = structlog.get_logger(__name__)
 
 
 class Ivr(Domain):
-    """Provides :class:`MenuPlans` (the menu in force)."""
+    """Provides :class:`MenuPlans` (the menu in force) and its :class:`PromptStore`."""
 
     def __init__(self, core: Core) -> None:
         self._settings = core.settings
@@ -38,6 +38,7 @@ class Ivr(Domain):
         self.menus = MenuPlans(core.settings.ivr.menu_file, self._prompts,
                                sounds_location(core.settings))
         core.services.provide(MenuPlans, self.menus, by="ivr")
+        core.services.provide(PromptStore, self._prompts, by="ivr")
         self._hours = core.services.get(HoursService)
         desk = core.services.get(TicketDesk)
         voicemail = core.services.get(VoicemailRecorder)

@@ -40,6 +40,7 @@ from config.menu import (
 from cti.tickets.desk import TicketDesk
 from cti.tickets.store import IvrTrace
 from cti.tickets.terms import IvrOutcome
+from ivr.choice import choose
 from ivr.plan import SAY_TRACKING_CODE, MenuPlan, MenuPlans
 from recordings.capture import Message, MessageLimits, VoicemailRecorder
 from recordings.terms import VoicemailSituation
@@ -159,22 +160,13 @@ class IvrCall:
 
     async def _choose(self, menu: Menu) -> MenuAction:
         """Play the menu and read one key, with retries on silence and on invalid keys."""
-        defaults = self._defaults
-        retries = defaults.retries if menu.retries is None else menu.retries
-        for _ in range(retries + 1):
-            await self._play(menu.prompt)
-            key = await self._session.read_digits(1, menu.timeout or defaults.timeout,
-                                                  terminator="")
-            if not key:
-                await self._play(menu.no_input or defaults.no_input)
-                continue
-            self._keys.append(key)  # invalid keys too: the path is what the caller did
-            self._touch()
-            option = menu.options.get(key)  # type: ignore[call-overload]
-            if option is not None:
-                return option
-            await self._play(menu.invalid or defaults.invalid)
-        return menu.after_retries or defaults.after_retries
+        return await choose(self._session, menu, menu.options,  # type: ignore[arg-type]
+                            menu.after_retries or self._defaults.after_retries, self._defaults,
+                            self._play, self._keyed)
+
+    def _keyed(self, key: str) -> None:
+        self._keys.append(key)
+        self._touch()
 
     async def _perform(self, action: MenuAction, current: str,
                        history: list[str]) -> str | None:

@@ -1,16 +1,17 @@
 """Campaigns made from their files and lists, as the CLI and the pages do it: the file checked
-with its lines, each stage's script resolved, a list read all or nothing, and the scripts
-checked again when the campaign starts (a script with errors keeps it from starting).
+with its lines, each stage's script resolved and checked, a list read all or nothing and
+checked against the scripts, and the scripts checked again when the campaign starts or resumes
+(a script with errors keeps it from starting, naming them).
 
-Where scripts are found is one function, :func:`resolve_script`, handed in as a
-:data:`ScriptResolver`; the script language's own checker replaces it once it exists.
+Where scripts are found is one function handed in as a :data:`ScriptResolver` (by default
+:func:`resolve_script`, on the script language's own loader).
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,32 +21,37 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.campaign import CampaignFile
 from config.loader import ConfigError, ConfigProblem, load_yaml_model, read_yaml
+from config.script import ScriptFile
 from outbound import store
-from outbound.lists import read_contact_list
+from outbound.lists import ContactList, ListRefused, read_contact_list
 from outbound.models import Campaign
+from outbound.script_check import check_contacts
+from outbound.script_files import SHIPPED_DIR, load_script, script_path, shipped_scripts
 from outbound.terms import CampaignState
 
 ScriptResolver = Callable[[str, Path], str]
 """A stage's ``script`` (a shipped name, or a path relative to the campaign file's folder
 ``Path``) → the shipped name or an absolute path; :class:`ConfigError` naming the problems."""
 
-SHIPPED_SCRIPTS = Path(__file__).with_name("scripts")
+ScriptLoader = Callable[[str], ScriptFile]
+"""A resolved script (a shipped name or an absolute path) → the loaded, checked script;
+:class:`ConfigError` naming its problems."""
+
 ACTIONS = tuple(store.TRANSITIONS)  # start, pause, resume, stop
 CHECKED_ACTIONS = frozenset({"start", "resume"})  # the scripts are checked again first
-SCRIPT_LANGUAGES = ("it", "en")  # what the shipped scripts speak
 
 
 def resolve_script(script: str, base: Path) -> str:
-    """The default resolver: a file ``outbound/scripts/NAME.yaml`` by its name, else an
-    existing file (relative to ``base``) by its absolute path."""
-    if "/" not in script and (SHIPPED_SCRIPTS / f"{script}.yaml").is_file():
-        return script
-    path = (base / script).expanduser()
-    if path.suffix in (".yaml", ".yml") and path.is_file():
-        return str(path.resolve())
-    shipped = sorted(p.stem for p in SHIPPED_SCRIPTS.glob("*.yaml")) or ["none yet"]
-    raise ConfigError([ConfigProblem("", "", None, f"no script {script!r}: neither a shipped "
-                                                   f"one ({', '.join(shipped)}) nor a YAML file")])
+    """The default resolver: a shipped script by its name (``fault_check``), another by its
+    path (relative to ``base``); the script is loaded and checked
+    (:func:`outbound.script_files.load_script`, its problems with its own file and lines)."""
+    path = script_path(script, base)
+    if not path.is_file():
+        raise ConfigError([ConfigProblem("", "", None, (
+            f"no script {script!r}: neither a shipped one ({', '.join(shipped_scripts())}) "
+            f"nor a file ({path})"))])
+    load_script(path)
+    return script if path.parent == SHIPPED_DIR and "/" not in script else str(path.resolve())
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +64,8 @@ class CampaignDraft:
 
 
 class ScriptsRefused(Exception):
-    """The campaign's scripts have errors: it does not start. :attr:`problems` names them."""
+    """The campaign's scripts have errors: it does not start, nor take a list.
+    :attr:`problems` names them."""
 
     def __init__(self, campaign_id: int, problems: Sequence[ConfigProblem]) -> None:
         super().__init__(f"campaign {campaign_id} has scripts with errors: "
@@ -100,22 +107,36 @@ async def create_campaign(session: AsyncSession, draft: CampaignDraft, *, now: d
                                        created_by=created_by)
 
 
-def list_languages(file: CampaignFile) -> Collection[str]:
-    """The languages a list's ``language`` column may name for this campaign."""
-    return sorted({file.language, *SCRIPT_LANGUAGES})
-
-
 async def import_list(session: AsyncSession, campaign_id: int, path: Path, *,
-                      now: datetime) -> store.ImportCounts:
-    """Read the CSV or XLSX list ``path`` and add its contacts; all or nothing.
+                      now: datetime, load: ScriptLoader = load_script) -> store.ImportCounts:
+    """Read the CSV or XLSX list ``path``, check it against the campaign's scripts (its
+    languages, every variable they say, as its type) and add its contacts; all or nothing.
 
     Raises :class:`outbound.lists.ListRefused` (every problem, nothing added),
-    :class:`store.CampaignNotFound`, :class:`store.CampaignStateError` (a stopped campaign).
+    :class:`ScriptsRefused` (a script that no longer loads), :class:`store.CampaignNotFound`,
+    :class:`store.CampaignStateError` (a stopped campaign).
     """
     campaign = await store.get_campaign(session, campaign_id)
     contacts = await asyncio.to_thread(  # a big list takes a while: not on the event loop
-        read_contact_list, path, languages=list_languages(store.campaign_file(campaign)))
+        _checked_list, campaign_id, campaign.scripts, path, load)
     return await store.import_contacts(session, campaign_id, contacts, now=now)
+
+
+def _checked_list(campaign_id: int, scripts: Sequence[str], path: Path,
+                  load: ScriptLoader) -> ContactList:
+    loaded: list[ScriptFile] = []
+    for script in dict.fromkeys(scripts):
+        try:
+            loaded.append(load(script))
+        except ConfigError as exc:
+            raise ScriptsRefused(campaign_id, exc.problems) from None
+    languages = [language for language in loaded[0].languages
+                 if all(language in script.languages for script in loaded)]
+    contacts = read_contact_list(path, languages=languages)
+    problems = {str(p): p for script in loaded for p in check_contacts(script, contacts)}
+    if problems:
+        raise ListRefused(sorted(problems.values(), key=lambda p: p.line))
+    return contacts
 
 
 async def change_campaign(session: AsyncSession, campaign_id: int, action: str, *,

@@ -125,6 +125,9 @@ def import_command(campaign_id: CampaignId, file: ExistingFile, as_json: JsonOpt
     try:
         counts = _on_database(config, lambda session: import_list(
             session, campaign_id, file, now=now()))
+    except ScriptsRefused as exc:
+        report_problems(exc.problems)
+        raise fail(f"campaign {campaign_id} takes no list: its scripts have errors") from None
     except ListRefused as exc:
         for problem in exc.problems:
             err_console.print(escape(str(problem)), highlight=False, soft_wrap=True)

@@ -70,7 +70,8 @@ def refusal(exc: Exception) -> Refusal:
     if isinstance(exc, store.CampaignNotFound | store.ContactNotFound):
         return Refusal(404, str(exc).strip("'\""))
     if isinstance(exc, campaigns.ScriptsRefused):
-        return Refusal(409, "its scripts have errors: it does not start",
+        return Refusal(409, "the campaign's scripts have errors: it neither starts nor "
+                            "takes a list",
                        [str(problem) for problem in exc.problems])
     if isinstance(exc, store.CampaignStateError):
         return Refusal(409, str(exc))

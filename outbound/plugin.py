@@ -4,32 +4,85 @@ and the call scripts; the campaign manager's pages and API, ``centralino campaig
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import socket
+from collections.abc import Mapping, Sequence
 
 from fastapi import APIRouter
 
+from centralino.core.calls.terms import CAMPAIGN_ENTRY
 from centralino.core.domain import CliGroup, Core, Domain, Plugin
 from centralino.core.hours.service import HoursService
-from outbound import models
+from centralino.core.stasis import CallScript
+from cti.tickets.desk import TicketDesk
+from ivr.locations import sounds_location
+from ivr.prompts import PromptStore
+from outbound import dnc, models
+from outbound.attempts import DatabaseAttempts
+from outbound.call import CampaignCall
 from outbound.campaigns import resolve_script
 from outbound.cli import app as campaigns_app
+from outbound.dialer import CampaignDialer, follow_results
 from outbound.dnc_cli import app as dnc_app
 from outbound.http import CampaignDesk, campaigns_api
+from outbound.pacing import Pacer
 from outbound.pages import campaign_pages
+from outbound.rules import Budget
+from outbound.script_services import WorkflowScriptServices
+from outbound.scripted_call import ScriptedCall, ScriptPlans
+from outbound.service import OutboundService, RunningCampaign
+from outbound.terms import DncSource
+
+
+def engine_name() -> str:
+    """This engine's name on the attempts it claims: its host and process."""
+    return f"{socket.gethostname()}-{os.getpid()}"[:64]
 
 
 class Outbound(Domain):
+    """Dials the running campaigns; answered calls hear their scripts (Stasis ``campaign``)."""
+
     def __init__(self, core: Core) -> None:
+        settings = core.settings.outbound
         self._sessions = core.sessions
+        self._clock = core.clock
+        self.plans = ScriptPlans(core.services.get(PromptStore), sounds_location(core.settings))
+        self.service = OutboundService(
+            DatabaseAttempts(core.sessions, engine_name(),
+                             Budget(settings.attempts_per_day, settings.attempts_per_week)),
+            CampaignDialer(core.ami), Pacer(settings), core.clock, lambda: core.ami.connected,
+            default_caller_id=core.settings.toll_free.number, prepare=self._prepare)
+        follow_results(core.ami, self.service.on_result)
+        services = WorkflowScriptServices(core.sessions, core.services.get(TicketDesk),
+                                          self._opt_out)
+        self._call = CampaignCall(ScriptedCall(core.sessions, self.plans, services,
+                                               self.service.finish), self.service)
+        core.services.provide(OutboundService, self.service, by="outbound")
         self._hours = core.services.get(HoursService)
         self.desk = CampaignDesk(core.sessions, resolve_script, core.clock)
+
+    def scripts(self) -> Mapping[str, CallScript]:
+        return {CAMPAIGN_ENTRY: self._call}
+
+    def routers(self) -> Sequence[APIRouter]:
+        return [campaigns_api(self.desk), campaign_pages(self.desk, self._timezone)]
 
     def _timezone(self) -> str:
         """The center's time zone, for the times on the pages."""
         return self._hours.office_hours.zone.key
 
-    def routers(self) -> Sequence[APIRouter]:
-        return [campaigns_api(self.desk), campaign_pages(self.desk, self._timezone)]
+    async def start(self) -> None:
+        await self.service.start()
+
+    async def stop(self) -> None:
+        await self.service.stop()
+
+    async def _prepare(self, campaign: RunningCampaign) -> None:
+        await self.plans.prepare(campaign.scripts)
+
+    async def _opt_out(self, phone: str) -> None:
+        async with self._sessions() as session:
+            await dnc.add_numbers(session, [phone], DncSource.OPT_OUT, now=self._clock())
 
 
 PLUGIN = Plugin("outbound", build=Outbound, models=(models,), commands=(

@@ -3,7 +3,8 @@ dialplan's report of how it went, as a neutral :class:`DialOutcome`.
 
 What a domain dials (a callback, a campaign's attempt) is its own dialplan context. That
 context reports each leg's end with ``UserEvent(NAME)`` carrying ``Attempt`` (the attempt's id),
-``Leg`` and ``DialStatus``; :func:`follow_reports` reads them for one NAME. An ``Originate`` is
+``Leg`` and ``DialStatus`` (and, where the context reports it, ``HangupCause``: the leg's Q.850
+cause); :func:`follow_reports` reads them for one NAME. An ``Originate`` is
 never re-sent after an AMI reconnect (:mod:`centralino.core.ami`): a lost one is a failed
 attempt, and the attempt id in the ActionID makes a late result harmless.
 """
@@ -82,6 +83,7 @@ class DialReport:
     attempt_id: int
     leg: str
     dial_status: str
+    hangup_cause: int | None = None  # the leg's Q.850 cause, if the context reports it
 
     @property
     def outcome(self) -> DialOutcome:
@@ -131,7 +133,10 @@ def parse_report(event: Mapping[str, Any], name: str, legs: Collection[str]) -> 
     # an attempt id is a database key: ASCII digits that fit in 64 bits
     if not (attempt.isascii() and attempt.isdigit() and len(attempt) <= 18) or leg not in legs:
         raise MalformedEvent(f"{name} with Attempt={attempt!r}, Leg={leg!r}")
-    return DialReport(int(attempt), leg, str(event.get("DialStatus", "")).strip())
+    cause = str(event.get("HangupCause", "")).strip()
+    return DialReport(int(attempt), leg, str(event.get("DialStatus", "")).strip(),
+                      int(cause) if cause.isascii() and cause.isdigit() and len(cause) <= 3
+                      else None)
 
 
 def follow_reports(ami: AmiEvents, name: str, legs: Collection[str],

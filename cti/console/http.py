@@ -80,6 +80,7 @@ OUTCOME_NAMES = {
 }
 DISPOSITION_NAMES = {"in_progress": "In corso", "answered": "Risposta",
                      "abandoned": "Abbandonata", "failed": "Non riuscita", "lost": "Persa"}
+ORIGIN_NAMES = {"inbound": "In entrata", "callback": "Richiamata", "campaign": "Campagna"}
 _FLASH = "console_flash"
 
 Operator = Annotated[User, Depends(current_user(Permission.CONSOLE))]
@@ -148,7 +149,7 @@ def console_router(sessions: async_sessionmaker[AsyncSession], pops: ScreenPopSe
             "status_names": STATUS_NAMES, "seat_state_names": SEAT_STATE_NAMES,
             "pause_reason_names": PAUSE_REASON_NAMES,
             "client": {"statusNames": STATUS_NAMES, "outcomeNames": OUTCOME_NAMES,
-                       "dispositionNames": DISPOSITION_NAMES,
+                       "dispositionNames": DISPOSITION_NAMES, "originNames": ORIGIN_NAMES,
                        "seatStateNames": SEAT_STATE_NAMES, "timezone": current.hours.timezone},
         }
         return pages.TemplateResponse(request, "console/console.html.j2", context,

@@ -90,6 +90,7 @@ class PastCall:
     disposition: str
     duration_seconds: float | None
     tracking_code: str | None
+    origin: str  # inbound, callback or campaign: who placed the call
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,7 +360,8 @@ async def _previous_calls(session: AsyncSession, linkedid: str, numbers: list[st
         linkedids=call_linkedids_of_contact(contact.id) if contact is not None else None)
     codes = await tracking_codes_of_calls(session, [call.linkedid for call in calls])
     return [PastCall(call.linkedid, call.started_at, call.caller_id, call.disposition,
-                     call.duration_seconds, codes.get(call.linkedid)) for call in calls]
+                     call.duration_seconds, codes.get(call.linkedid), call.origin)
+            for call in calls]
 
 
 async def _previous_tickets(session: AsyncSession, linkedid: str, numbers: list[str],

@@ -45,10 +45,8 @@ async def test_a_manager_uploads_starts_and_watches_a_campaign(
 ) -> None:
     async with running.engine.sessions() as session:
         _, password = await add_user(session, "maria", Role.CAMPAIGN_MANAGER)
-    script = tmp_path / "fault_check.yaml"
-    script.write_text("version: 1\n", encoding="utf-8")
     campaign = tmp_path / "guasti.yaml"
-    campaign.write_text(f"version: 1\nname: Guasti risolti\nscript: {script}\n",
+    campaign.write_text("version: 1\nname: Guasti risolti\nscript: fault_check\n",
                         encoding="utf-8")
     bad_list = tmp_path / "bad.csv"
     bad_list.write_text("phone,amount\n3331234567,10\n12,3\n", encoding="utf-8")

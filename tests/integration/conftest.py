@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,7 +12,9 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from centralino.app.domains import PLUGINS
 from centralino.app.engine import Engine
+from centralino.core.domain import Plugin
 from centralino.core.sandbox import process as sandbox
 from config.loader import load_settings
 from config.secrets import load_secrets
@@ -78,10 +80,11 @@ async def engine(settings: Settings, asterisk: sandbox.SandboxStatus
 class EngineRunner:
     """An Engine in the current loop, started and stopped on demand."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, plugins: Sequence[Plugin] = PLUGINS) -> None:
         self.settings = settings
         self.clock = TestClock()
-        self.engine = Engine(settings, load_secrets(settings.seats.names), clock=self.clock)
+        self.engine = Engine(settings, load_secrets(settings.seats.names), clock=self.clock,
+                             plugins=plugins)
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 

@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from centralino.core.calls.terms import CallOrigin
 from centralino.core.db import Base, UTCDateTime, enum_check
 
 
@@ -19,24 +20,6 @@ class CallDisposition(StrEnum):
     ABANDONED = "abandoned"  # the caller hung up before the engine answered
     FAILED = "failed"
     LOST = "lost"  # the engine or Asterisk went away; closed at recovery
-
-
-class CallOrigin(StrEnum):
-    """Who placed the call: a caller on the toll-free number, or the engine itself."""
-
-    INBOUND = "inbound"
-    CALLBACK = "callback"
-    CAMPAIGN = "campaign"
-
-
-# The Stasis entries of the calls the engine places, by origin (the dialplan passes the entry).
-CAMPAIGN_ENTRY = "campaign"
-_ORIGIN_BY_ENTRY = {CAMPAIGN_ENTRY: CallOrigin.CAMPAIGN}
-
-
-def origin_of_entry(entry: str) -> CallOrigin:
-    """The origin of a call that entered Stasis at ``entry``."""
-    return _ORIGIN_BY_ENTRY.get(entry, CallOrigin.INBOUND)
 
 
 OPEN_DISPOSITIONS = (CallDisposition.IN_PROGRESS, CallDisposition.ANSWERED)

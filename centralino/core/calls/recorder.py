@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from centralino.core.call_session import CallSession
 from centralino.core.calls import service
-from centralino.core.calls.models import origin_of_entry
+from centralino.core.calls.terms import origin_of_entry
 from centralino.core.group_commit import WRITE_BEHIND_SECONDS, GroupCommit
 
 

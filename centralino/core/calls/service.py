@@ -29,7 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from centralino.core.calls.models import OPEN_DISPOSITIONS, Call, CallDisposition, CallOrigin
+from centralino.core.calls.models import OPEN_DISPOSITIONS, Call, CallDisposition
+from centralino.core.calls.terms import CallOrigin
 from centralino.core.db import insert_unless_duplicate, run_write, table_of
 
 # The statements every call runs, as Core statements built once: executing them costs no ORM work

@@ -18,6 +18,7 @@ from centralino.core.calls.service import (
     record_call_ended,
     record_call_started,
 )
+from centralino.core.calls.terms import CAMPAIGN_ENTRY, CallOrigin, origin_of_entry
 from centralino.core.db import run_write
 
 T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
@@ -166,3 +167,8 @@ async def test_calls_are_listed_newest_first_up_to_the_limit(db_session_factory:
             await start(session, f"list.{n}", at=T0 + timedelta(minutes=n))
         calls = await list_calls(session, limit=3)
     assert [c.linkedid for c in calls] == ["list.4", "list.3", "list.2"]
+
+
+def test_a_call_entering_stasis_at_the_campaign_entry_is_a_campaign_call() -> None:
+    assert origin_of_entry(CAMPAIGN_ENTRY) is CallOrigin.CAMPAIGN
+    assert origin_of_entry("tollfree") is CallOrigin.INBOUND

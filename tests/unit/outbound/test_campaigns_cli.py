@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from openpyxl import load_workbook
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner, Result
 
+import outbound
 from ivr.cli import app as config_app
 from outbound.cli import app
 from outbound.rules import Budget
@@ -39,7 +41,8 @@ async def campaigns(tmp_path: Path, *args: str) -> Result:
 def files(tmp_path: Path) -> Path:
     """A campaign file ``campaign.yaml`` whose script ``fault.yaml`` is beside it, a good list
     and a bad one."""
-    (tmp_path / "fault.yaml").write_text("version: 1\n", encoding="utf-8")
+    shutil.copy(Path(outbound.__file__).with_name("scripts") / "fault_check.yaml",
+                tmp_path / "fault.yaml")
     (tmp_path / "campaign.yaml").write_text("version: 1\nname: Guasti\nscript: fault.yaml\n",
                                             encoding="utf-8")
     (tmp_path / "good.csv").write_text(
@@ -104,7 +107,7 @@ async def test_a_bad_row_is_one_line_per_problem_exit_2_and_nothing_imported(
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
         "line 3, column phone: not a phone number: '33'",
-        "line 5, column language: 'fr' is not one of the script's (en, it)"]
+        "line 5, column language: 'fr' is not one of the script's (it, en)"]
     as_json = await campaigns(files, "import", str(campaign_id), str(files / "bad.csv"),
                               "--json")
     assert as_json.exit_code == 2

@@ -13,7 +13,8 @@ from structlog.testing import capture_logs
 
 from centralino.core import events
 from centralino.core.bus import EventBus
-from centralino.core.calls.service import record_call_ended
+from centralino.core.calls.service import record_call_ended, record_call_started
+from centralino.core.calls.terms import CallOrigin
 from centralino.core.db import run_write
 from cti.console.feed import ConsoleFeed, ConsoleHub
 from cti.console.screen_pop import ScreenPopService
@@ -101,6 +102,24 @@ async def test_the_pop_shows_the_caller_their_ivr_path_the_wait_and_their_histor
     assert pop["previous_calls"][0]["duration_seconds"] == 90
     assert [(t["tracking_code"], t["status"], t["resolution"])
             for t in pop["previous_tickets"]] == [(earlier, "resolved", "Informazioni date")]
+
+
+async def test_the_pop_shows_the_campaign_calls_the_center_placed_to_the_caller(
+    sessions: Sessions,
+) -> None:
+    async with sessions() as session:
+        await run_write(session, record_call_started, "campaign-1", channel="Local/x;1",
+                        did="s", at=T0 - timedelta(days=2), caller_id=CALLER,
+                        origin=CallOrigin.CAMPAIGN)
+    await add_call(sessions, "call-1", CALLER, T0)
+    pops = Pops(sessions)
+    feed = pops.service.open_console("alice")
+
+    pops.ring("call-1")
+    pop = (await next_message(feed))["pop"]
+
+    assert [(c["linkedid"], c["origin"]) for c in pop["previous_calls"]] == [
+        ("campaign-1", "campaign")]
 
 
 async def test_the_contact_who_keyed_their_pin_wins_over_the_caller_id(

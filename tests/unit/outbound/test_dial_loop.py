@@ -1,0 +1,214 @@
+"""The dial loop on a real (SQLite) store, a recording dialer and a clock the tests move: the
+window checked at every dial, results stored, slots freed, lost attempts failed once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+import pytest
+from prometheus_client import REGISTRY
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from centralino.core.ami import AmiConnectionLost
+from centralino.core.dialing import DialFailed, DialReport
+from config.settings import OutboundSettings
+from outbound.attempts import DatabaseAttempts
+from outbound.models import CampaignAttempt, CampaignContact
+from outbound.pacing import Pacer
+from outbound.rules import Budget
+from outbound.service import LOST_AFTER, OutboundService, RunningCampaign
+from outbound.store import AttemptReport
+from outbound.terms import Disposition
+
+from .campaigns import NOW, running_campaign
+
+Sessions = async_sessionmaker[AsyncSession]
+FAST = "pacing: {max_channels: 10, calls_per_second: 50}\nring_seconds: 15\n"
+PHONE = "+393331234567"
+SUNDAY = datetime(2026, 12, 6, 11, 0, tzinfo=NOW.tzinfo)
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Dialer:
+    def __init__(self) -> None:
+        self.dials: list[tuple[int, str, int, str]] = []
+        self.error: Exception | None = None
+
+    async def dial(self, attempt_id: int, number: str, *, ring_seconds: int, caller_id: str,
+                   campaign_id: int) -> None:
+        self.dials.append((attempt_id, number, ring_seconds, caller_id))
+        if self.error is not None:
+            raise self.error
+
+
+class Rig:
+    def __init__(self, sessions: Sessions, now: datetime) -> None:
+        self.sessions = sessions
+        self.clock = Clock(now)
+        self.dialer = Dialer()
+        self.ami_up = True
+        self.pacer = Pacer(OutboundSettings(max_channels=100, calls_per_second=100))
+        self.store = DatabaseAttempts(sessions, "engine-a", Budget(per_day=10, per_week=50))
+        self.service = OutboundService(self.store, self.dialer, self.pacer, self.clock,
+                                       lambda: self.ami_up, default_caller_id="800100100")
+
+    async def campaign(self) -> RunningCampaign:
+        [campaign] = await self.store.running_campaigns()
+        return campaign
+
+    async def attempts(self) -> list[CampaignAttempt]:
+        async with self.sessions() as session:
+            return list((await session.scalars(select(CampaignAttempt)
+                                               .order_by(CampaignAttempt.id))).all())
+
+    async def contact(self) -> CampaignContact:
+        async with self.sessions() as session:
+            return (await session.scalars(select(CampaignContact))).one()
+
+
+@pytest.fixture
+async def rig(sqlite_sessions: Sessions) -> Rig:
+    async with sqlite_sessions() as session:
+        await running_campaign(session, PHONE, extra=FAST)
+    return Rig(sqlite_sessions, NOW)
+
+
+async def test_a_due_contact_is_dialled_once_with_the_campaigns_ring_and_caller_id(
+    rig: Rig,
+) -> None:
+    campaign = await rig.campaign()
+
+    assert await rig.service.dial_next(campaign)
+    assert not await rig.service.dial_next(campaign)  # nothing else is due
+    [attempt] = await rig.attempts()
+    assert rig.dialer.dials == [(attempt.id, PHONE, 15, "800100100")]
+    assert rig.pacer.in_flight() == 1
+
+
+async def test_a_closed_window_dials_nobody_and_dialling_starts_when_it_opens(rig: Rig) -> None:
+    campaign = await rig.campaign()
+    rig.clock.now = SUNDAY
+
+    assert not await rig.service.dial_next(campaign)
+    assert rig.dialer.dials == [] and await rig.attempts() == []
+    assert (await rig.contact()).status == "pending"
+
+    rig.clock.now = SUNDAY + timedelta(days=1)  # Monday 11:00
+    assert await rig.service.dial_next(campaign)
+
+
+async def test_while_ami_is_down_nothing_is_claimed(rig: Rig) -> None:
+    rig.ami_up = False
+
+    assert not await rig.service.dial_next(await rig.campaign())
+    assert await rig.attempts() == []
+
+
+async def test_a_busy_customer_frees_the_slot_and_is_retried_after_its_spacing_in_the_window(
+    rig: Rig,
+) -> None:
+    busy_before = REGISTRY.get_sample_value("centralino_campaign_attempts_total",
+                                            {"disposition": "busy"}) or 0
+    campaign = await rig.campaign()
+    await rig.service.dial_next(campaign)
+    [attempt] = await rig.attempts()
+    assert REGISTRY.get_sample_value("centralino_campaign_calls_in_flight") == 1
+
+    rig.service.on_result(DialReport(attempt.id, "customer", "BUSY", 17))
+    await rig.service.stop()  # waits for the result to be stored
+
+    assert REGISTRY.get_sample_value("centralino_campaign_calls_in_flight") == 0
+    assert REGISTRY.get_sample_value("centralino_campaign_attempts_total",
+                                     {"disposition": "busy"}) == busy_before + 1
+
+    [stored] = await rig.attempts()
+    assert (stored.disposition, stored.dial_status, stored.hangup_cause) == ("busy", "BUSY", 17)
+    assert rig.pacer.in_flight() == 0
+    assert (await rig.contact()).next_at.replace(tzinfo=NOW.tzinfo) == NOW + timedelta(minutes=30)
+    rig.clock.now = NOW + timedelta(minutes=29)
+    assert not await rig.service.dial_next(campaign)
+    rig.clock.now = NOW + timedelta(minutes=30)
+    assert await rig.service.dial_next(campaign)
+    assert len(rig.dialer.dials) == 2
+
+
+async def test_an_unallocated_number_is_never_retried(rig: Rig) -> None:
+    campaign = await rig.campaign()
+    await rig.service.dial_next(campaign)
+    [attempt] = await rig.attempts()
+
+    rig.service.on_result(DialReport(attempt.id, "customer", "CHANUNAVAIL", 1))
+    await rig.service.stop()
+    rig.clock.now = NOW + timedelta(days=3)
+    assert not await rig.service.dial_next(campaign)
+    assert (await rig.contact()).status == "invalid"
+
+
+async def test_an_originate_asterisk_refused_is_failed_at_once(rig: Rig) -> None:
+    rig.dialer.error = DialFailed("Originate refused: no such context")
+
+    await rig.service.dial_next(await rig.campaign())
+
+    [attempt] = await rig.attempts()
+    assert (attempt.disposition, rig.pacer.in_flight()) == ("failed", 0)
+
+
+async def test_an_originate_of_unknown_fate_is_not_redialled_and_failed_once_over(
+    rig: Rig,
+) -> None:
+    campaign = await rig.campaign()
+    try:
+        raise DialFailed("lost") from AmiConnectionLost("the connection died")
+    except DialFailed as exc:
+        rig.dialer.error = exc
+    await rig.service.dial_next(campaign)
+    [attempt] = await rig.attempts()
+    assert attempt.ended_at is None and rig.pacer.in_flight() == 0
+
+    rig.clock.now = NOW + timedelta(minutes=5)
+    assert await rig.service.fail_lost_attempts() == []  # its call may still be on
+    assert not await rig.service.dial_next(campaign)
+    rig.clock.now = NOW + LOST_AFTER + timedelta(seconds=1)
+    assert await rig.service.fail_lost_attempts() == [attempt.id]
+    assert await rig.service.fail_lost_attempts() == []
+    [failed] = await rig.attempts()
+    assert failed.disposition == "failed" and len(rig.dialer.dials) == 1
+
+
+async def test_a_campaign_with_nobody_left_is_finished_and_its_runner_ends(rig: Rig) -> None:
+    prepared: list[tuple[str, ...]] = []
+
+    async def prepare(campaign: RunningCampaign) -> None:
+        prepared.append(campaign.scripts)
+
+    service = OutboundService(rig.store, rig.dialer, rig.pacer, rig.clock, lambda: True,
+                              default_caller_id="800100100", prepare=prepare)
+    await service.follow_campaigns()
+    await rig.store.finish(await _first_attempt(rig), AttemptReport(Disposition.HUMAN), now=NOW)
+
+    for _ in range(50):  # the runner sees nobody left: it finishes the campaign
+        if not await rig.store.running_campaigns():
+            break
+        await asyncio.sleep(0.05)
+    await service.stop()
+
+    assert prepared and prepared[0] == ("payment_reminder",)
+    assert await rig.store.running_campaigns() == []
+
+
+async def _first_attempt(rig: Rig) -> int:
+    for _ in range(50):
+        attempts = await rig.attempts()
+        if attempts:
+            return attempts[0].id
+        await asyncio.sleep(0.05)
+    raise AssertionError("the runner dialled nobody")
