@@ -49,11 +49,10 @@ from outbound.campaigns import (
     resolve_script,
 )
 from outbound.exports import COLUMNS, flat_row, write_csv, write_xlsx
-from outbound.lists import ListRefused
+from outbound.lists import REGION, ListRefused
 from outbound.terms import CampaignState
 
 app = typer.Typer(no_args_is_help=True)
-REGION = "IT"  # numbers written without a country code
 ENDED = (CampaignState.FINISHED.value, CampaignState.STOPPED.value)
 LIST_COLUMNS = ("id", "name", "state", "contacts", "dialled", "answered", "completed",
                 "remaining", "estimated_end")

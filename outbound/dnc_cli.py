@@ -31,11 +31,10 @@ from centralino.core.cli_support import (
 )
 from centralino.core.dialing import e164_number
 from outbound import dnc
-from outbound.lists import ListRefused, NumberList, read_number_list
+from outbound.lists import REGION, ListRefused, NumberList, read_number_list
 from outbound.terms import DncSource
 
 app = typer.Typer(no_args_is_help=True)
-REGION = "IT"
 By = Annotated[str | None, typer.Option(help="Who changes the list (default: you).")]
 
 

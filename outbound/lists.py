@@ -23,6 +23,7 @@ MAX_BYTES = 50 * 1024 * 1024  # a list larger than this is refused unread
 MAX_ROWS = 1_000_000
 MAX_VALUE = 500  # characters in one cell
 RESERVED = ("phone", "ticket", "language")
+REGION = "IT"  # the country of numbers written without a country code
 PROGRESS_ROWS = 10_000  # rows between two reports of a long read
 
 
@@ -63,7 +64,7 @@ class ContactList:
     merged: int  # rows whose number an earlier row had
 
 
-def read_contact_list(path: Path, *, languages: Collection[str], region: str = "IT",
+def read_contact_list(path: Path, *, languages: Collection[str], region: str = REGION,
                       max_problems: int = 100) -> ContactList:
     """The contacts of the CSV or XLSX file ``path`` (by its suffix).
 
@@ -174,7 +175,7 @@ class NumberList:
     merged: int  # rows whose number an earlier row had
 
 
-def read_number_list(path: Path, *, region: str = "IT", max_problems: int = 100,
+def read_number_list(path: Path, *, region: str = REGION, max_problems: int = 100,
                      progress: Callable[[int], None] | None = None) -> NumberList:
     """The numbers of the ``phone`` column of the CSV or XLSX file ``path`` (a do-not-call
     list, the opt-out register's extract; other columns are ignored), all or nothing like

@@ -24,7 +24,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from centralino.core.path_params import RowId
 from cti.pages import new_nonce, page_headers, templates
-from outbound.http import REFUSED, Action, CampaignDesk, Manager, Upload, refusal
+from outbound.desk import REFUSED, CampaignDesk, refusal
+from outbound.http import Action, Manager, Upload
 from outbound.terms import CampaignState
 
 TEMPLATES = Path(__file__).with_name("templates")

@@ -22,9 +22,10 @@ from outbound.attempts import DatabaseAttempts
 from outbound.call import CampaignCall
 from outbound.campaigns import resolve_script
 from outbound.cli import app as campaigns_app
+from outbound.desk import CampaignDesk
 from outbound.dialer import CampaignDialer, follow_results
 from outbound.dnc_cli import app as dnc_app
-from outbound.http import CampaignDesk, campaigns_api
+from outbound.http import campaigns_api
 from outbound.pacing import Pacer
 from outbound.pages import campaign_pages
 from outbound.rules import Budget

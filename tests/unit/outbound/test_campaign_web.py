@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from centralino.core.auth.models import Role
 from centralino.core.web import create_web_app
 from config.loader import ConfigError, ConfigProblem
-from outbound.http import CampaignDesk, campaigns_api
+from outbound.desk import CampaignDesk
+from outbound.http import campaigns_api
 from outbound.pages import campaign_pages
 from outbound.rules import Budget
 from outbound.store import AttemptReport, claim_attempts, finish_attempt
