@@ -45,7 +45,7 @@ class Outbound(Domain):
             default_caller_id=core.settings.toll_free.number, prepare=self._prepare)
         follow_results(core.ami, self.service.on_result)
         services = WorkflowScriptServices(core.sessions, core.services.get(TicketDesk),
-                                          self._opt_out)
+                                          self._opt_out, core.bus)
         self._call = CampaignCall(ScriptedCall(core.sessions, self.plans, services,
                                                self.service.finish), self.service)
         core.services.provide(OutboundService, self.service, by="outbound")

@@ -62,6 +62,10 @@ class ScriptServices(Protocol):
 
     async def contact_for_pin(self, pin: str) -> int | None: ...
 
+    def to_operator(self, linkedid: str, contact: ScriptContact) -> None:
+        """The call ``linkedid`` is about to join the operators' queue (for the screen-pop)."""
+        ...
+
 
 @dataclass(frozen=True)
 class ScriptContact:
@@ -245,6 +249,7 @@ class ScriptCall:
         await session.set_variable("CENTRALINO_QUEUE", action.queue)
         await session.set_variable("CENTRALINO_CAMPAIGN", self._contact.campaign)
         await session.set_variable("CENTRALINO_TICKET", self._contact.ticket or "")
+        self._services.to_operator(session.linkedid, self._contact)
         await session.continue_in_dialplan(QUEUE_CONTEXT)
 
     def _keyed(self, key: str) -> None:

@@ -1,6 +1,8 @@
 """The runner's :class:`~outbound.runner.ScriptServices` for real: the contact's ticket changed
 through the ticket workflow, PINs checked by the ticket desk, the do-not-call list written by
-the callable the campaign store gives (``outbound.store.add_dnc``)."""
+the callable the campaign store gives (``outbound.store.add_dnc``), a call handed to the
+operators announced on the bus (:class:`~centralino.core.events.CampaignCallQueued`: the
+screen-pop shows the contact's ticket)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from collections.abc import Awaitable, Callable
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from centralino.core import events
+from centralino.core.bus import EventBus
 from cti.tickets.desk import TicketDesk
 from cti.tickets.store import get_ticket
 from cti.tickets.terms import TicketStatus
@@ -20,6 +24,7 @@ from cti.tickets.workflow import (
     change_status,
     resolve,
 )
+from outbound.runner import ScriptContact
 
 log = structlog.get_logger(__name__)
 
@@ -33,9 +38,11 @@ class WorkflowScriptServices:
     such ticket, a move it does not allow) is logged and reported as not applied."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], desk: TicketDesk,
-                 add_dnc: Callable[[str], Awaitable[None]], actor: str = ACTOR) -> None:
+                 add_dnc: Callable[[str], Awaitable[None]], bus: EventBus,
+                 actor: str = ACTOR) -> None:
         self._sessions = sessions
         self._desk = desk
+        self._bus = bus
         self._add_dnc = add_dnc
         self._actor = actor
 
@@ -82,3 +89,6 @@ class WorkflowScriptServices:
 
     async def contact_for_pin(self, pin: str) -> int | None:
         return await self._desk.contact_for_pin(pin)
+
+    def to_operator(self, linkedid: str, contact: ScriptContact) -> None:
+        self._bus.publish(events.CampaignCallQueued(linkedid, contact.campaign, contact.ticket))

@@ -76,6 +76,16 @@ class CallerLeftQueue:
 
 
 @dataclass(frozen=True, slots=True)
+class CampaignCallQueued:
+    """A campaign's script hands its answered call to an operators' queue: the call is about
+    the contact's ticket (``tracking_code``), which the operator's screen-pop shows."""
+
+    linkedid: str
+    campaign: str
+    tracking_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class AgentCalled:
     """A seat rings for a queued caller: what a screen-pop hangs on."""
 

@@ -101,6 +101,9 @@ class Services:
         self.calls.append(("pin", pin))
         return None
 
+    def to_operator(self, linkedid: str, contact: ScriptContact) -> None:
+        self.calls.append(("operator", linkedid, contact.campaign, contact.ticket or ""))
+
 
 @pytest.fixture(scope="module")
 def plans() -> dict[str, ScriptPlan]:
@@ -134,6 +137,7 @@ async def test_fault_not_fixed_reopens_and_goes_to_an_operator_with_the_screen_p
     assert channel.variables == {"CENTRALINO_QUEUE": "operators",
                                  "CENTRALINO_CAMPAIGN": "Faults March",
                                  "CENTRALINO_TICKET": "1234567"}
+    assert services.calls[-1] == ("operator", "1732.1", "Faults March", "1234567")
     assert "tts:en:We are sorry" in channel.heard() and channel.hangups == 0
 
 
@@ -204,5 +208,5 @@ def test_the_workflow_services_are_the_runners_services() -> None:
     from outbound.script_services import WorkflowScriptServices
 
     services: type[ScriptServices] = WorkflowScriptServices  # mypy checks the Protocol here
-    assert {"close_ticket", "reopen_ticket", "note_ticket", "add_dnc", "contact_for_pin"} <= set(
-        dir(services))
+    assert {"close_ticket", "reopen_ticket", "note_ticket", "add_dnc", "contact_for_pin",
+            "to_operator"} <= set(dir(services))

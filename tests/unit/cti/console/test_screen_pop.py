@@ -122,6 +122,26 @@ async def test_the_pop_shows_the_campaign_calls_the_center_placed_to_the_caller(
         ("campaign-1", "campaign")]
 
 
+async def test_a_campaign_call_handed_to_the_operators_pops_with_the_ticket_it_is_about(
+    sessions: Sessions,
+) -> None:
+    fault = await add_call(sessions, "fault-1", CALLER, T0 - timedelta(days=2))
+    async with sessions() as session:
+        await resolve(session, fault, "Line card replaced", "tech")
+        await run_write(session, record_call_started, "campaign-1", channel="Local/x;1",
+                        did="s", at=T0, caller_id=CALLER, origin=CallOrigin.CAMPAIGN)
+    pops = Pops(sessions)
+    feed = pops.service.open_console("alice")
+
+    pops.bus.publish(events.CampaignCallQueued("campaign-1", "Faults", fault))
+    pops.queued("campaign-1")
+    pops.ring("campaign-1")
+    pop = (await next_message(feed))["pop"]
+
+    assert (pop["ticket"]["tracking_code"], pop["ticket"]["status"]) == (fault, "resolved")
+    assert pop["previous_tickets"] == []  # shown once, as the call's ticket
+
+
 async def test_the_contact_who_keyed_their_pin_wins_over_the_caller_id(
     sessions: Sessions,
 ) -> None:
