@@ -11,6 +11,8 @@ digit  the customer
 5      answers, says "Pronto?" and hangs up a few seconds into the message
 6      an unallocated number (404)
 7      the network is congested (503)
+8      as 1, but presses 2, then stays on the line until it is hung up
+9      as 1, but presses 9
 other  as 1
 =====  =========================================================================
 
@@ -37,6 +39,8 @@ MACHINE = "4"
 HANGS_UP = "5"
 UNALLOCATED = "6"
 CONGESTED = "7"
+PRESSES_2 = "8"
+PRESSES_9 = "9"
 
 HELLO = ("Pronto?", "it")
 GREETING = ("Ciao, sono Mario Rossi. In questo momento non posso rispondere. Lasciate un "
@@ -129,7 +133,15 @@ _INVITE = """\
   <recv request="BYE" timeout="{listen_ms}" ontimeout="press"/>
   <nop next="bye"/>
   <label id="press"/>
+  <nop test="presses_2" next="press_2"/>
+  <nop test="presses_9" next="press_9"/>
   <nop><action><exec play_pcap_audio="{key}"/></action></nop>
+  <recv request="BYE" next="bye"/>
+  <label id="press_2"/>
+  <nop><action><exec play_pcap_audio="{key_2}"/></action></nop>
+  <recv request="BYE" next="bye"/>
+  <label id="press_9"/>
+  <nop><action><exec play_pcap_audio="{key_9}"/></action></nop>
   <recv request="BYE" next="bye"/>
   <label id="machine"/>
   <nop><action><exec play_pcap_audio="{greeting}"/></action></nop>
@@ -173,7 +185,8 @@ _INVITE = """\
 _KINDS = {"busy": (BUSY, "486 Busy Here"), "no_answer": (NO_ANSWER, ""),
           "machine": (MACHINE, ""), "hangs_up": (HANGS_UP, ""),
           "unallocated": (UNALLOCATED, "404 Not Found"),
-          "congested": (CONGESTED, "503 Service Unavailable")}
+          "congested": (CONGESTED, "503 Service Unavailable"),
+          "presses_2": (PRESSES_2, ""), "presses_9": (PRESSES_9, "")}
 
 
 def customer_number(kind: str, index: int) -> str:
@@ -190,10 +203,12 @@ def _silence(ms: int) -> bytes:
 def scenario_xml(workdir: Path) -> str:
     """The customers' UAS scenario; its audio (pcap files) is written to ``workdir``."""
     stream = DtmfStream()
-    hello, key, greeting = (workdir / name for name in ("hello.pcap", "key.pcap",
-                                                        "greeting.pcap"))
+    hello, key, key_2, key_9, greeting = (
+        workdir / name for name in ("hello.pcap", "key.pcap", "key_2.pcap", "key_9.pcap",
+                                    "greeting.pcap"))
     stream.write_speech(hello, spoken(*HELLO) + _silence(LISTEN_MS))
-    stream.write(key, HUMAN)
+    for path, digit in ((key, "1"), (key_2, "2"), (key_9, "9")):
+        stream.write(path, digit)
     stream.write_speech(greeting, spoken(*GREETING))
     kinds = "\n".join(
         f'      <ereg regexp="INVITE sip:[^@ ]*{digit}@" search_in="msg" check_it="false" '
@@ -203,7 +218,8 @@ def scenario_xml(workdir: Path) -> str:
     finals = "".join(_FINAL.format(label=name, status=status)
                      for name, (_, status) in _KINDS.items() if status)
     return _HEADER + _INVITE.format(
-        kinds=kinds, jumps=jumps, finals=finals, hello=hello, key=key, greeting=greeting,
+        kinds=kinds, jumps=jumps, finals=finals, hello=hello, key=key, key_2=key_2,
+        key_9=key_9, greeting=greeting,
         listen_ms=LISTEN_MS, hang_up_ms=HANG_UP_AFTER_MS, reply_ok=_REPLY_OK)
 
 
