@@ -16,15 +16,19 @@ digit  the customer
 other  as 1
 =====  =========================================================================
 
-:func:`customer_number` makes such a number; :func:`customers` runs the phone. The benchmark
-uses the same scenario (:func:`scenario_xml`) with sipp's own rate and concurrency options.
+:func:`customer_number` makes such a number; :func:`customers` runs the phone, and with a
+``trace`` file :func:`calls_per_number` counts, on the customers' side, the calls each number
+got. The benchmark uses the same scenario (:func:`scenario_xml`) with sipp's own rate and
+concurrency options.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import tempfile
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -223,10 +227,25 @@ def scenario_xml(workdir: Path) -> str:
         listen_ms=LISTEN_MS, hang_up_ms=HANG_UP_AFTER_MS, reply_ok=_REPLY_OK)
 
 
+_INVITE_RECEIVED = re.compile(r"^INVITE sip:(\+?[0-9]+)@.*?^Call-ID:\s*(\S+)",
+                               re.MULTILINE | re.DOTALL)
+
+
+def calls_per_number(trace: Path) -> Counter[str]:
+    """How many calls (distinct Call-IDs: a retransmitted INVITE is one call) each number got,
+    from the SIP messages :func:`customers` wrote to ``trace``."""
+    text = trace.read_text(encoding="utf-8", errors="replace") if trace.exists() else ""
+    calls = {(number, call_id) for number, call_id in _INVITE_RECEIVED.findall(text)}
+    return Counter(number for number, _ in calls)
+
+
 @contextlib.asynccontextmanager
-async def customers(port: int, *extra: str) -> AsyncIterator[asyncio.subprocess.Process]:
+async def customers(port: int, *extra: str, trace: Path | None = None
+                    ) -> AsyncIterator[asyncio.subprocess.Process]:
     """Run the customers' phone on 127.0.0.1:``port`` until the block ends; ``extra``: more
-    sipp options (``-l``, ``-trace_msg``, ...)."""
+    sipp options (``-l``, ...); ``trace``: where every SIP message is written."""
+    if trace is not None:
+        extra = (*extra, "-trace_msg", "-message_file", str(trace))
     with tempfile.TemporaryDirectory() as workdir:
         scenario = Path(workdir) / "customers.xml"
         scenario.write_text(scenario_xml(Path(workdir)), encoding="ascii")
