@@ -1,5 +1,5 @@
 """Outbound campaigns as a domain: campaigns, their lists and the do-not-call list, the dialer
-and the call scripts."""
+and the call scripts; the post-call survey."""
 
 from __future__ import annotations
 
@@ -7,22 +7,31 @@ import os
 import socket
 from collections.abc import Mapping
 
+import structlog
+
 from centralino.core.calls.terms import CAMPAIGN_ENTRY
 from centralino.core.domain import Core, Domain, Plugin
 from centralino.core.stasis import CallScript
 from cti.tickets.desk import TicketDesk
 from ivr.locations import sounds_location
 from ivr.prompts import PromptStore
-from outbound import dnc, models
+from outbound import models
 from outbound.attempts import DatabaseAttempts
 from outbound.call import CampaignCall
 from outbound.dialer import CampaignDialer, follow_results
+from outbound.dnc import add_numbers
 from outbound.pacing import Pacer
 from outbound.rules import Budget
+from outbound.runner import ScriptPlan
 from outbound.script_services import WorkflowScriptServices
 from outbound.scripted_call import ScriptedCall, ScriptPlans
 from outbound.service import OutboundService, RunningCampaign
+from outbound.survey import SurveyScript
 from outbound.terms import DncSource
+
+log = structlog.get_logger(__name__)
+
+SURVEY_ENTRY = "survey"  # Stasis(centralino,survey,...) after an operator hangs up
 
 
 def engine_name() -> str:
@@ -31,12 +40,15 @@ def engine_name() -> str:
 
 
 class Outbound(Domain):
-    """Dials the running campaigns; answered calls hear their scripts (Stasis ``campaign``)."""
+    """Dials the running campaigns; answered calls hear their scripts (Stasis ``campaign``);
+    with ``acd.post_call_survey``, callers whose operator hung up answer the survey."""
 
     def __init__(self, core: Core) -> None:
         settings = core.settings.outbound
         self._sessions = core.sessions
         self._clock = core.clock
+        self._survey = core.settings.acd.post_call_survey
+        self._survey_plan: ScriptPlan | None = None
         self.plans = ScriptPlans(core.services.get(PromptStore), sounds_location(core.settings))
         self.service = OutboundService(
             DatabaseAttempts(core.sessions, engine_name(),
@@ -45,15 +57,22 @@ class Outbound(Domain):
             default_caller_id=core.settings.toll_free.number, prepare=self._prepare)
         follow_results(core.ami, self.service.on_result)
         services = WorkflowScriptServices(core.sessions, core.services.get(TicketDesk),
-                                          self._opt_out, core.bus)
-        self._call = CampaignCall(ScriptedCall(core.sessions, self.plans, services,
-                                               self.service.finish), self.service)
+                                          self._opt_out)
+        self._scripts: dict[str, CallScript] = {CAMPAIGN_ENTRY: CampaignCall(
+            ScriptedCall(core.sessions, self.plans, services, self.service.finish),
+            self.service)}
+        if self._survey is not None:
+            self._scripts[SURVEY_ENTRY] = SurveyScript(self._loaded_survey, services,
+                                                       core.sessions, core.clock)
         core.services.provide(OutboundService, self.service, by="outbound")
 
     def scripts(self) -> Mapping[str, CallScript]:
-        return {CAMPAIGN_ENTRY: self._call}
+        return self._scripts
 
     async def start(self) -> None:
+        """Load the post-call survey's script (ConfigError if it has errors); start dialling."""
+        if self._survey is not None:
+            self._survey_plan = await self.plans.get(self._survey)
         await self.service.start()
 
     async def stop(self) -> None:
@@ -62,9 +81,19 @@ class Outbound(Domain):
     async def _prepare(self, campaign: RunningCampaign) -> None:
         await self.plans.prepare(campaign.scripts)
 
+    def _loaded_survey(self) -> ScriptPlan:
+        if self._survey_plan is None:
+            raise RuntimeError("the post-call survey's script is not loaded yet")
+        return self._survey_plan
+
     async def _opt_out(self, phone: str) -> None:
+        """The opt-out key: ``phone`` (E.164) on the do-not-call list; an unknown number
+        (anonymous, not a phone number) cannot be."""
+        if not phone:
+            log.info("outbound.opt_out_without_number")
+            return
         async with self._sessions() as session:
-            await dnc.add_numbers(session, [phone], DncSource.OPT_OUT, now=self._clock())
+            await add_numbers(session, [phone], DncSource.OPT_OUT, now=self._clock())
 
 
 PLUGIN = Plugin("outbound", build=Outbound, models=(models,))

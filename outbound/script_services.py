@@ -1,20 +1,18 @@
 """The runner's :class:`~outbound.runner.ScriptServices` for real: the contact's ticket changed
-through the ticket workflow, PINs checked by the ticket desk, the do-not-call list written by
-the callable the campaign store gives (``outbound.store.add_dnc``), a call handed to the
-operators announced on the bus (:class:`~centralino.core.events.CampaignCallQueued`: the
-screen-pop shows the contact's ticket)."""
+through the ticket workflow, the call's own ticket and PINs by the ticket desk, the do-not-call
+list written by the callable the campaign store gives (``outbound.store.add_dnc``)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from centralino.core import events
-from centralino.core.bus import EventBus
+from centralino.core.calls.service import CallNotFound
 from cti.tickets.desk import TicketDesk
-from cti.tickets.store import get_ticket
+from cti.tickets.store import TrackingCodesExhausted, get_ticket
 from cti.tickets.terms import TicketStatus
 from cti.tickets.workflow import (
     ConcurrentChange,
@@ -24,7 +22,6 @@ from cti.tickets.workflow import (
     change_status,
     resolve,
 )
-from outbound.runner import ScriptContact
 
 log = structlog.get_logger(__name__)
 
@@ -38,11 +35,9 @@ class WorkflowScriptServices:
     such ticket, a move it does not allow) is logged and reported as not applied."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], desk: TicketDesk,
-                 add_dnc: Callable[[str], Awaitable[None]], bus: EventBus,
-                 actor: str = ACTOR) -> None:
+                 add_dnc: Callable[[str], Awaitable[None]], actor: str = ACTOR) -> None:
         self._sessions = sessions
         self._desk = desk
-        self._bus = bus
         self._add_dnc = add_dnc
         self._actor = actor
 
@@ -90,5 +85,14 @@ class WorkflowScriptServices:
     async def contact_for_pin(self, pin: str) -> int | None:
         return await self._desk.contact_for_pin(pin)
 
-    def to_operator(self, linkedid: str, contact: ScriptContact) -> None:
-        self._bus.publish(events.CampaignCallQueued(linkedid, contact.campaign, contact.ticket))
+    async def open_call_ticket(self, linkedid: str, note: str) -> str | None:
+        """Open the call's ticket (the one ticket of ``linkedid``, as the IVR does) and note on
+        it what the call is; None, logged, if the call is not stored or the database fails."""
+        try:
+            ticket = await self._desk.open_for_call(linkedid)
+            async with self._sessions() as session:
+                await add_note(session, ticket.tracking_code, note, self._actor)
+        except (*_REFUSED, CallNotFound, TrackingCodesExhausted, SQLAlchemyError) as exc:
+            log.warning("outbound.call_ticket_not_opened", linkedid=linkedid, error=str(exc))
+            return None
+        return ticket.tracking_code

@@ -22,7 +22,6 @@ is unknown (the connection died) is left to that reconciliation.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,10 +29,11 @@ from typing import Protocol
 
 import structlog
 
+from centralino.core import metrics
 from centralino.core.ami import AmiUnavailable
 from centralino.core.dialing import DialFailed, DialReport
 from centralino.core.hours.rules import CenterState, OfficeHours
-from centralino.core.tasks import TaskSet
+from centralino.core.tasks import TaskSet, cancel_and_wait
 from config.campaign import CampaignFile
 from outbound.dialer import ORIGINATE_MARGIN_SECONDS, disposition_of
 from outbound.pacing import Pacer, Slot
@@ -141,11 +141,8 @@ class OutboundService:
 
     async def stop(self) -> None:
         """Stop dialling; calls in flight go on in Asterisk and report to the next engine."""
-        if self._loop is not None:
-            self._loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop
-            self._loop = None
+        await cancel_and_wait(self._loop)
+        self._loop = None
         for runner in self._runners.values():
             runner.cancel()
         await asyncio.gather(*self._runners.values(), return_exceptions=True)
@@ -194,6 +191,8 @@ class OutboundService:
             claim.attempt_id)
         log.info("outbound.dialling", campaign=campaign.id, attempt=claim.attempt_id,
                  phone=claim.phone)
+        metrics.CAMPAIGN_DIALS.inc()
+        metrics.CAMPAIGN_CALLS_IN_FLIGHT.set(len(self._calls))
         try:
             await self._dialer.dial(claim.attempt_id, claim.phone, ring_seconds=ring,
                                     caller_id=campaign.file.caller_id or self._default_caller_id,
@@ -232,6 +231,7 @@ class OutboundService:
         self._forget(attempt_id)
         stored = await self._store.finish(attempt_id, result, now=self._clock())
         if stored:
+            metrics.CAMPAIGN_ATTEMPTS.labels(disposition=result.disposition.value).inc()
             log.info("outbound.attempt_ended", attempt=attempt_id,
                      disposition=result.disposition.value, dial_status=result.dial_status,
                      hangup_cause=result.hangup_cause, amd=result.amd_status)
@@ -257,6 +257,7 @@ class OutboundService:
     def _forget(self, attempt_id: int) -> None:
         call = self._calls.pop(attempt_id, None)
         if call is not None:
+            metrics.CAMPAIGN_CALLS_IN_FLIGHT.set(len(self._calls))
             call.slot.release()
             if call.expiry is not None:
                 call.expiry.cancel()

@@ -76,16 +76,6 @@ class CallerLeftQueue:
 
 
 @dataclass(frozen=True, slots=True)
-class CampaignCallQueued:
-    """A campaign's script hands its answered call to an operators' queue: the call is about
-    the contact's ticket (``tracking_code``), which the operator's screen-pop shows."""
-
-    linkedid: str
-    campaign: str
-    tracking_code: str | None
-
-
-@dataclass(frozen=True, slots=True)
 class AgentCalled:
     """A seat rings for a queued caller: what a screen-pop hangs on."""
 
@@ -95,6 +85,8 @@ class AgentCalled:
     operator: str
     caller_id: str | None
     at: datetime
+    campaign: str | None = None  # a campaign call handed to the operators: its campaign
+    campaign_ticket: str | None = None  # and the tracking code of the contact's ticket
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,12 @@ RECORDINGS_QUARANTINED = Counter(
     ["kind"])
 RECORDINGS_DISK_FREE = Gauge("centralino_recordings_disk_free_bytes",
                              "Free space of the file system holding the recordings directory")
+CAMPAIGN_DIALS = Counter("centralino_campaign_dials_total",
+                         "Campaign calls originated (attempts claimed and dialled)")
+CAMPAIGN_ATTEMPTS = Counter("centralino_campaign_attempts_total",
+                            "Campaign attempts ended, by disposition", ["disposition"])
+CAMPAIGN_CALLS_IN_FLIGHT = Gauge("centralino_campaign_calls_in_flight",
+                                 "Campaign calls dialling, ringing or in their script now")
 DB_UP = Gauge("centralino_database_up", "1 while the database answers")
 EVENT_LOOP_LAG = Histogram("centralino_event_loop_lag_seconds", "Event-loop scheduling lag",
                            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0))

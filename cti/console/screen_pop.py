@@ -45,10 +45,10 @@ from cti.tickets.queries import (
     call_linkedids_of_contact,
     call_ticket_with_contact,
     previous_tickets,
-    ticket_with_contact,
     tracking_codes_of_calls,
 )
-from cti.tickets.store import ticket_for_call
+from cti.tickets.store import get_ticket, ticket_for_call
+from cti.tickets.tracking import is_valid_tracking_code
 from cti.tickets.workflow import ConcurrentChange, InvalidTicketChange, TicketNotFound, assign
 
 log = structlog.get_logger(__name__)
@@ -105,6 +105,14 @@ class PastTicket:
 
 
 @dataclass(frozen=True, slots=True)
+class CampaignTicket:
+    """The ticket of a campaign's contact, as the campaign call says it (CENTRALINO_TICKET)."""
+
+    tracking_code: str
+    status: str | None  # None: no such ticket (a code the list had wrong, or deleted since)
+
+
+@dataclass(frozen=True, slots=True)
 class ScreenPop:
     """Everything an operator sees of a ringing caller."""
 
@@ -120,6 +128,8 @@ class ScreenPop:
     contact: PopContact | None
     previous_calls: list[PastCall]
     previous_tickets: list[PastTicket]
+    campaign: str | None = None  # a campaign call handed to the operators: its campaign
+    campaign_ticket: CampaignTicket | None = None  # and its contact's ticket
 
     def to_json(self) -> dict[str, Any]:
         """The pop as JSON-ready data (times in ISO 8601)."""
@@ -127,19 +137,15 @@ class ScreenPop:
 
 
 async def build_screen_pop(session: AsyncSession, called: events.AgentCalled,
-                           queued_at: datetime | None, menu: MenuFile,
-                           about: str | None = None) -> ScreenPop:
+                           queued_at: datetime | None, menu: MenuFile) -> ScreenPop:
     """The pop of the call ``called`` rings a seat for.
 
-    Its ticket is the call's own, else the one the call is ``about`` (a tracking code: a
-    campaign's call about the contact's fault).
     The contact is the one the caller identified with their PIN (the ticket's), else the one
     whose phone is the caller id. Previous calls are those from the caller's number or the
-    contact's (and the contact's tickets'), newest first, :data:`HISTORY` of each.
+    contact's (and the contact's tickets'), newest first, :data:`HISTORY` of each. A campaign
+    call says its campaign and its contact's ticket.
     """
     ticket = await call_ticket_with_contact(session, called.linkedid)
-    if ticket is None and about:
-        ticket = await ticket_with_contact(session, about)
     caller_id = called.caller_id or (ticket.call.caller_id if ticket and ticket.call else None)
     contact, matched_by = (ticket.contact, "pin") if ticket and ticket.contact else (None, "")
     if contact is None and caller_id:
@@ -155,9 +161,10 @@ async def build_screen_pop(session: AsyncSession, called: events.AgentCalled,
         contact=(PopContact(contact.id, contact.name, contact.phone, matched_by)
                  if contact is not None else None),
         previous_calls=await _previous_calls(session, called.linkedid, numbers, contact),
-        previous_tickets=[past for past in await _previous_tickets(
-            session, called.linkedid, numbers, contact, menu)
-            if ticket is None or past.tracking_code != ticket.tracking_code])
+        previous_tickets=await _previous_tickets(session, called.linkedid, numbers, contact,
+                                                 menu),
+        campaign=called.campaign,
+        campaign_ticket=await _campaign_ticket(session, called.campaign_ticket))
 
 
 def classification_label(menu: MenuFile, code: str | None) -> str | None:
@@ -192,10 +199,8 @@ class ScreenPopService:
         self._menu = menu
         self._current: dict[str, _Ringing] = {}  # by operator
         self._queued_at: dict[str, datetime] = {}  # by linkedid
-        self._about: dict[str, str] = {}  # a campaign call's ticket, by linkedid, while queued
         self._seat_states: dict[str, str] = {}
         self._tasks = TaskSet(failure_event="screen_pop.task_failed")
-        bus.subscribe(events.CampaignCallQueued, self._on_campaign_call_queued)
         bus.subscribe(events.CallerQueued, self._on_caller_queued)
         bus.subscribe(events.CallerLeftQueue, self._on_caller_left)
         bus.subscribe(events.AgentCalled, self._on_agent_called)
@@ -241,21 +246,14 @@ class ScreenPopService:
         horizon = event.at - STALE_AFTER
         for linkedid in [k for k, at in self._queued_at.items() if at < horizon]:
             del self._queued_at[linkedid]
-            self._about.pop(linkedid, None)
 
     def _on_caller_left(self, event: events.CallerLeftQueue) -> None:
         self._queued_at.pop(event.linkedid, None)
-        self._about.pop(event.linkedid, None)
-
-    def _on_campaign_call_queued(self, event: events.CampaignCallQueued) -> None:
-        if event.tracking_code:
-            self._about[event.linkedid] = event.tracking_code
 
     def _on_agent_called(self, event: events.AgentCalled) -> None:
         ringing = _Ringing(event.linkedid, event.seat)
         self._current[event.operator] = ringing
-        self._spawn(self._pop(event, ringing, self._queued_at.get(event.linkedid),
-                              self._about.get(event.linkedid)),
+        self._spawn(self._pop(event, ringing, self._queued_at.get(event.linkedid)),
                     f"screen-pop-{event.linkedid}")
 
     def _on_answered(self, event: events.QueueCallAnswered) -> None:
@@ -305,10 +303,10 @@ class ScreenPopService:
         self._tasks.spawn(work, name=name)
 
     async def _pop(self, event: events.AgentCalled, ringing: _Ringing,
-                   queued_at: datetime | None, about: str | None) -> None:
+                   queued_at: datetime | None) -> None:
         try:
             async with self._sessions() as session:
-                pop = await build_screen_pop(session, event, queued_at, self._menu(), about)
+                pop = await build_screen_pop(session, event, queued_at, self._menu())
         except (SQLAlchemyError, OSError) as exc:
             log.error("screen_pop.failed", linkedid=event.linkedid, operator=event.operator,
                       error=str(exc))
@@ -365,6 +363,13 @@ def _pop_ticket(ticket: TicketView, menu: MenuFile) -> PopTicket:
         language=ticket.language, dtmf_path=ticket.dtmf_path, ivr_nodes=list(ticket.ivr_nodes),
         ivr_outcome=ticket.ivr_outcome, callback_requested=ticket.callback_requested,
         assigned_to=ticket.assigned_to, notes=ticket.notes, created_at=ticket.created_at)
+
+
+async def _campaign_ticket(session: AsyncSession, code: str | None) -> CampaignTicket | None:
+    if not code:
+        return None
+    ticket = await get_ticket(session, code) if is_valid_tracking_code(code) else None
+    return CampaignTicket(code, ticket.status if ticket is not None else None)
 
 
 async def _previous_calls(session: AsyncSession, linkedid: str, numbers: list[str],

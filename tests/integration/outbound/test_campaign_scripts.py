@@ -100,9 +100,11 @@ async def test_a_customer_whose_line_still_fails_presses_2_reopens_the_ticket_an
     [attempt] = await attempts(engine.sessions, made)
     assert (attempt.keys, attempt.outcome) == ("2", "operator")
     assert await ticket_status(engine, code) == "reopened"
-    assert [(call.seat, call.linkedid) for call in rung] == [("seat1", attempt.linkedid)]
-    assert pop["caller_id"] == phone
-    assert pop["ticket"] is not None and pop["ticket"]["tracking_code"] == code
+    assert [(call.seat, call.linkedid, call.campaign_ticket) for call in rung] == [
+        ("seat1", attempt.linkedid, code)]
+    assert (pop["caller_id"], pop["campaign"]) == (phone, "test")
+    assert pop["campaign_ticket"]["tracking_code"] == code
+    assert pop["campaign_ticket"]["status"] == "reopened"
 
 
 async def test_a_contact_marked_paid_is_not_called_at_the_ladders_next_stage(

@@ -3,9 +3,11 @@ window checked at every dial, results stored, slots freed, lost attempts failed 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -17,6 +19,8 @@ from outbound.models import CampaignAttempt, CampaignContact
 from outbound.pacing import Pacer
 from outbound.rules import Budget
 from outbound.service import LOST_AFTER, OutboundService, RunningCampaign
+from outbound.store import AttemptReport
+from outbound.terms import Disposition
 
 from .campaigns import NOW, running_campaign
 
@@ -112,12 +116,19 @@ async def test_while_ami_is_down_nothing_is_claimed(rig: Rig) -> None:
 async def test_a_busy_customer_frees_the_slot_and_is_retried_after_its_spacing_in_the_window(
     rig: Rig,
 ) -> None:
+    busy_before = REGISTRY.get_sample_value("centralino_campaign_attempts_total",
+                                            {"disposition": "busy"}) or 0
     campaign = await rig.campaign()
     await rig.service.dial_next(campaign)
     [attempt] = await rig.attempts()
+    assert REGISTRY.get_sample_value("centralino_campaign_calls_in_flight") == 1
 
     rig.service.on_result(DialReport(attempt.id, "customer", "BUSY", 17))
     await rig.service.stop()  # waits for the result to be stored
+
+    assert REGISTRY.get_sample_value("centralino_campaign_calls_in_flight") == 0
+    assert REGISTRY.get_sample_value("centralino_campaign_attempts_total",
+                                     {"disposition": "busy"}) == busy_before + 1
 
     [stored] = await rig.attempts()
     assert (stored.disposition, stored.dial_status, stored.hangup_cause) == ("busy", "BUSY", 17)
@@ -171,3 +182,33 @@ async def test_an_originate_of_unknown_fate_is_not_redialled_and_failed_once_ove
     assert await rig.service.fail_lost_attempts() == []
     [failed] = await rig.attempts()
     assert failed.disposition == "failed" and len(rig.dialer.dials) == 1
+
+
+async def test_a_campaign_with_nobody_left_is_finished_and_its_runner_ends(rig: Rig) -> None:
+    prepared: list[tuple[str, ...]] = []
+
+    async def prepare(campaign: RunningCampaign) -> None:
+        prepared.append(campaign.scripts)
+
+    service = OutboundService(rig.store, rig.dialer, rig.pacer, rig.clock, lambda: True,
+                              default_caller_id="800100100", prepare=prepare)
+    await service.follow_campaigns()
+    await rig.store.finish(await _first_attempt(rig), AttemptReport(Disposition.HUMAN), now=NOW)
+
+    for _ in range(50):  # the runner sees nobody left: it finishes the campaign
+        if not await rig.store.running_campaigns():
+            break
+        await asyncio.sleep(0.05)
+    await service.stop()
+
+    assert prepared and prepared[0] == ("payment_reminder",)
+    assert await rig.store.running_campaigns() == []
+
+
+async def _first_attempt(rig: Rig) -> int:
+    for _ in range(50):
+        attempts = await rig.attempts()
+        if attempts:
+            return attempts[0].id
+        await asyncio.sleep(0.05)
+    raise AssertionError("the runner dialled nobody")

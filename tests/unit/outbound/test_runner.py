@@ -3,15 +3,11 @@ channel: what is played, what is recorded, what the ticket and the DNC list are 
 
 from __future__ import annotations
 
-from collections import deque
-from pathlib import Path
 from typing import Any, cast
 
 import pytest
 
-from centralino.core.call_session import CallHungUp, CallSession
-from config.menu import SoundPrompt, TtsPrompt
-from ivr.prompts import PromptStore
+from centralino.core.call_session import CallSession
 from outbound.runner import (
     ScriptCall,
     ScriptContact,
@@ -21,88 +17,7 @@ from outbound.runner import (
     load_script_plan,
 )
 
-
-class Store(PromptStore):
-    """TTS "rendered" to a readable URI, so tests see what is said."""
-
-    def __init__(self) -> None:
-        super().__init__(Path("/nonexistent"), "/media")
-
-    def media_uri(self, item: Any, language: str, base_dir: Path) -> str:
-        if isinstance(item, SoundPrompt):
-            return f"sound:{item.sound}"
-        assert isinstance(item, TtsPrompt)
-        return f"tts:{language}:{item.tts}"
-
-
-class Contact:
-    """The channel as the script sees it: keys the contact will press, one reply per read
-    (``""`` is silence), and everything the script did."""
-
-    id = "chan-1"
-    linkedid = "1732.1"
-
-    def __init__(self, *replies: str, language: str = "it") -> None:
-        self.replies = deque(replies)
-        self.language = language
-        self.played: list[list[str]] = []
-        self.variables: dict[str, str] = {}
-        self.continued: tuple[str, ...] | None = None
-        self.hung_up = False
-        self.hangups = 0
-
-    async def play(self, *media: str, interruptible: bool = True) -> None:
-        self.played.append(list(media))
-
-    async def read_digits(self, max_digits: int, timeout: float, inter_digit_timeout: float = 3,
-                          terminator: str = "#") -> str:
-        if not self.replies:
-            self.hung_up = True
-            raise CallHungUp(self.id)
-        return self.replies.popleft()
-
-    async def set_language(self, language: str) -> None:
-        self.language = language
-
-    async def set_variable(self, name: str, value: str) -> None:
-        self.variables[name] = value
-
-    async def continue_in_dialplan(self, context: str, extension: str = "s") -> None:
-        self.continued = (context, extension)
-
-    async def hangup(self) -> None:
-        self.hangups += 1
-
-    def heard(self) -> str:
-        return " | ".join(uri for media in self.played for uri in media)
-
-
-class Services:
-    def __init__(self, applies: bool = True) -> None:
-        self.calls: list[tuple[str, ...]] = []
-        self.applies = applies
-
-    async def close_ticket(self, tracking_code: str, note: str | None) -> bool:
-        self.calls.append(("close", tracking_code, note or ""))
-        return self.applies
-
-    async def reopen_ticket(self, tracking_code: str, note: str | None) -> bool:
-        self.calls.append(("reopen", tracking_code, note or ""))
-        return self.applies
-
-    async def note_ticket(self, tracking_code: str, note: str) -> bool:
-        self.calls.append(("note", tracking_code, note))
-        return self.applies
-
-    async def add_dnc(self, phone: str) -> None:
-        self.calls.append(("dnc", phone))
-
-    async def contact_for_pin(self, pin: str) -> int | None:
-        self.calls.append(("pin", pin))
-        return None
-
-    def to_operator(self, linkedid: str, contact: ScriptContact) -> None:
-        self.calls.append(("operator", linkedid, contact.campaign, contact.ticket or ""))
+from .fakes import Contact, Services, Store
 
 
 @pytest.fixture(scope="module")
@@ -133,11 +48,12 @@ async def test_fault_not_fixed_reopens_and_goes_to_an_operator_with_the_screen_p
                         campaign="Faults March")
     assert result.outcome == "operator" and result.to_operator
     assert result.ticket_action == "reopen" and services.calls[0][0] == "reopen"
+    assert services.calls[1] == ("open", "1732.1", "Campaign call (Faults March) handed to an "
+                                 "operator; the contact's ticket is 1234567.")
     assert channel.continued == ("acd-queue", "s")
     assert channel.variables == {"CENTRALINO_QUEUE": "operators",
                                  "CENTRALINO_CAMPAIGN": "Faults March",
                                  "CENTRALINO_TICKET": "1234567"}
-    assert services.calls[-1] == ("operator", "1732.1", "Faults March", "1234567")
     assert "tts:en:We are sorry" in channel.heard() and channel.hangups == 0
 
 
@@ -208,5 +124,5 @@ def test_the_workflow_services_are_the_runners_services() -> None:
     from outbound.script_services import WorkflowScriptServices
 
     services: type[ScriptServices] = WorkflowScriptServices  # mypy checks the Protocol here
-    assert {"close_ticket", "reopen_ticket", "note_ticket", "add_dnc", "contact_for_pin",
-            "to_operator"} <= set(dir(services))
+    assert {"close_ticket", "reopen_ticket", "note_ticket", "add_dnc", "contact_for_pin"} <= set(
+        dir(services))
