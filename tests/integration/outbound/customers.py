@@ -84,7 +84,7 @@ _REPLY_OK = """\
   </send>
 """
 _INVITE = """\
-  <recv request="INVITE" crlf="true">
+  <recv request="INVITE" crlf="true" rrs="true">
     <action>
 {kinds}
       <ereg regexp=".*" search_in="hdr" header="CSeq:" check_it="true" assign_to="invite_cseq"/>
@@ -157,7 +157,7 @@ _INVITE = """\
   <label id="leave"/>
   <send retrans="500">
     <![CDATA[
-      BYE sip:[remote_ip]:[remote_port] SIP/2.0
+      BYE [next_url] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
       From:[$our_end];tag=[pid]SIPpTag01[call_number]
       To:[$their_end]

@@ -9,9 +9,19 @@ from datetime import timedelta
 
 from centralino.core.sandbox import process as sandbox
 from config.settings import Settings
+from outbound.scripted_call import HUNG_UP
 
 from ..conftest import EngineRunner
-from .customers import BUSY, HUMAN, MACHINE, NO_ANSWER, UNALLOCATED, customer_number, customers
+from .customers import (
+    BUSY,
+    HANGS_UP,
+    HUMAN,
+    MACHINE,
+    NO_ANSWER,
+    UNALLOCATED,
+    customer_number,
+    customers,
+)
 from .dialling import all_ended, attempts, campaign, dials_per_phone, until
 
 QUIET_SECONDS = 3.0  # a dial loop that would dial has done so by then (it polls every second)
@@ -21,7 +31,7 @@ async def test_real_calls_are_stored_with_their_dispositions(
     engine: EngineRunner, customers_port: int,
 ) -> None:
     kinds = {HUMAN: "human", BUSY: "busy", NO_ANSWER: "no_answer", MACHINE: "machine",
-             UNALLOCATED: "invalid_number"}
+             UNALLOCATED: "invalid_number", HANGS_UP: "human"}
     phones = {customer_number(kind, n): kind for n, kind in enumerate(kinds)}
     async with customers(customers_port):
         made = await campaign(engine.sessions, engine.clock.now, list(phones))
@@ -34,6 +44,7 @@ async def test_real_calls_are_stored_with_their_dispositions(
     assert by_kind[UNALLOCATED].hangup_cause == 1
     assert (by_kind[HUMAN].amd_status, by_kind[MACHINE].amd_status) == ("HUMAN", "MACHINE")
     assert by_kind[HUMAN].linkedid and by_kind[HUMAN].answered_at is not None
+    assert by_kind[HANGS_UP].outcome == HUNG_UP  # left mid-message: the engine saw it go
     assert dials_per_phone(rows) == {phone: 1 for phone in phones}
 
 
