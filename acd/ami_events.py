@@ -3,7 +3,8 @@
 app_queue's member events (``QueueMemberAdded``, ``QueueMemberStatus``, ``QueueMemberPause``)
 and QueueStatus's ``QueueMember`` carry the member's whole state, so each becomes one
 :class:`Member`; caller and agent events become :class:`CallerJoined`, :class:`AgentEvent` and
-the like; ``ContactStatus`` says whether a seat's phone is registered. Anything else is ``None``.
+the like (AgentCalled with a campaign call's ``ChanVariable`` headers); ``ContactStatus`` says
+whether a seat's phone is registered. Anything else is ``None``.
 A message of a known type without the fields it must have, or with a value out of range (a
 number of more than :data:`MAX_DIGITS` digits, a duration beyond :data:`MAX_DURATION_SECONDS`,
 a time outside 1970 to :data:`LATEST_YEAR`), raises :class:`MalformedEvent`.
@@ -117,6 +118,10 @@ class AgentEvent:
     caller_id: str | None
     hold_seconds: int  # AgentConnect and AgentComplete; 0 otherwise
     at: datetime | None
+    # A campaign call handed to the operators: its campaign's name and the contact's ticket
+    # (the caller's CENTRALINO_CAMPAIGN and CENTRALINO_TICKET); AgentCalled only.
+    campaign: str | None = None
+    campaign_ticket: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +147,11 @@ class ContactChanged:
 
 AcdEvent = (Member | MemberRemoved | CallerJoined | CallerLeft | CallerAbandoned | AgentEvent
             | QueueEntry | ContactChanged)
+
+CAMPAIGN_VARIABLE = "CENTRALINO_CAMPAIGN"
+"""A campaign call's campaign name, set before it is queued (manager.conf ``channelvars``)."""
+TICKET_VARIABLE = "CENTRALINO_TICKET"
+"""The tracking code of a campaign contact's ticket, likewise."""
 
 #: The AMI events the ACD follows (QueueMember and QueueEntry only come in QueueStatus answers).
 FOLLOWED_EVENTS = ("QueueMemberAdded", "QueueMemberStatus", "QueueMemberPause",
@@ -221,6 +231,16 @@ class _Fields:
             raise MalformedEvent(f"{self._event}: {key} out of range: {seconds!r}")
         return when
 
+    def variable(self, name: str) -> str | None:
+        """The caller channel's variable ``name`` (``ChanVariable: NAME=value``, one header per
+        variable of manager.conf's ``channelvars``); None when unset or empty."""
+        headers = self._message.get("ChanVariable", [])
+        for header in [headers] if isinstance(headers, str) else headers:
+            key, _, value = str(header).partition("=")
+            if key == name:
+                return value or None
+        return None
+
     def caller_id(self) -> str | None:
         number = self.optional("CallerIDNum")
         return number if number and number != "<unknown>" else None
@@ -272,9 +292,12 @@ def parse_event(message: Mapping[str, Any]) -> AcdEvent | None:
     if event in ("AgentCalled", "AgentRingNoAnswer", "AgentConnect", "AgentComplete"):
         linkedid = (f.text("Linkedid") if event in ("AgentCalled", "AgentConnect")
                     else f.optional("Linkedid") or None)
+        called = event == "AgentCalled"
         return AgentEvent(cast(AgentAction, event), f.text("Queue"), f.text("Interface"),
                           f.text("MemberName"), linkedid, f.caller_id(),
-                          f.duration("HoldTime"), f.timestamp())
+                          f.duration("HoldTime"), f.timestamp(),
+                          f.variable(CAMPAIGN_VARIABLE) if called else None,
+                          f.variable(TICKET_VARIABLE) if called else None)
     if event == "QueueEntry":
         return QueueEntry(f.text("Queue"), f.text("Channel"), f.text("Uniqueid"), f.caller_id(),
                           f.number("Position"), f.duration("Wait"))

@@ -283,7 +283,8 @@ class AcdPicture:
                      linkedid=event.linkedid)
         elif event.kind == "AgentCalled" and event.linkedid is not None:
             self._bus.publish(events.AgentCalled(event.linkedid, event.queue, seat.name,
-                                                 event.member_name, event.caller_id, at))
+                                                 event.member_name, event.caller_id, at,
+                                                 event.campaign, event.campaign_ticket))
         elif event.kind == "AgentConnect" and event.linkedid is not None:
             self._bus.publish(events.QueueCallAnswered(event.linkedid, event.queue, seat.name,
                                                        event.member_name, event.hold_seconds,

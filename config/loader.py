@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from config.safe_yaml import YamlRefused, parse_yaml_file
+from config.script import names_a_file
 from config.settings import SETTINGS_DIR, Settings
 
 DATABASE_URL_ENV = "CENTRALINO_DATABASE_URL"
@@ -69,7 +70,12 @@ def load_settings(path: Path | None = None) -> Settings:
             str(path), "ivr.menu_file", read_yaml(path).line_of("ivr", "menu_file"),
             f"file not found: {located['menu_file']}",
             "name an existing menu file; relative paths start at the settings file's folder")])
-    return settings.model_copy(update={"ivr": ivr.model_copy(update=located)})
+    acd = settings.acd
+    survey = acd.post_call_survey
+    if survey is not None and names_a_file(survey):
+        located_survey = path.parent / Path(survey).expanduser()
+        acd = acd.model_copy(update={"post_call_survey": str(located_survey)})
+    return settings.model_copy(update={"ivr": ivr.model_copy(update=located), "acd": acd})
 
 
 M = TypeVar("M", bound=BaseModel)

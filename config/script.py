@@ -38,6 +38,12 @@ VariableType = Literal["date", "amount", "digits", "text"]
 OutcomeName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,31}$")]
 ItemName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,31}$")]
 RESERVED_COLUMNS = ("phone", "ticket", "language")  # a contact list's own columns
+
+
+def names_a_file(script: str) -> bool:
+    """Whether ``script`` (a campaign's or a queue's) is a file's path, not a shipped script's
+    name such as ``survey``."""
+    return "/" in script or script.endswith((".yaml", ".yml"))
 OPTED_OUT = "opted_out"
 OPERATOR = "operator"
 

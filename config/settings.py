@@ -167,6 +167,9 @@ class AcdSettings(_Strict):
     recording_notice: dict[Language, Annotated[str, Field(min_length=1, max_length=500)]] = (
         Field(default_factory=lambda: {"it": "Questa chiamata potrebbe essere registrata.",
                                        "en": "This call may be recorded."}, min_length=1))
+    # The post-call survey: a script (a shipped script's name, such as ``survey``, or a path,
+    # relative to the settings file) the caller goes to when the operator hangs up; None: off.
+    post_call_survey: str | None = Field(default=None, min_length=1, max_length=500)
 
 
 class CallbackSettings(_Strict):

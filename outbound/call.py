@@ -92,9 +92,3 @@ class CampaignCall:
                 args.amd_cause or None, answered_at=session.answered_at,
                 linkedid=args.linkedid))
 
-
-async def play_and_hang_up(session: CallSession, attempt_id: int, amd_status: str,
-                           amd_cause: str) -> None:
-    """A stand-in script until the scripts' runner is wired: a short sound, then goodbye."""
-    await session.play("sound:hello-world", interruptible=False)
-    await session.hangup()

@@ -1,4 +1,5 @@
-"""The campaigns' tables: campaigns, their contacts, every attempt, and the do-not-call list.
+"""The campaigns' tables: campaigns, their contacts, every attempt, the do-not-call list, and
+the post-call surveys callers answered after an operator's call.
 
 A campaign stores its YAML file as written (``definition``): what it does is read from it, so
 the file a manager uploaded is always the one that runs. A number is in a campaign once
@@ -11,7 +12,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from centralino.core.db import Base, UTCDateTime, enum_check, utcnow
@@ -114,6 +124,21 @@ class DncNumber(Base):
     source: Mapped[str] = mapped_column(String(16))
     added_by: Mapped[str | None] = mapped_column(String(64))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CallSurvey(Base):
+    """The post-call survey of one call (its linkedid): the answers given, item -> 1..5."""
+
+    __tablename__ = "call_surveys"
+    __table_args__ = (Index("ix_call_surveys_started_at", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    linkedid: Mapped[str] = mapped_column(String(64), unique=True)
+    answers: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    keys: Mapped[str] = mapped_column(String(64), default="")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    completed: Mapped[bool] = mapped_column(Boolean, default=False)  # every item answered
 
 
 def _iso(moment: datetime | None) -> str | None:

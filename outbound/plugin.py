@@ -1,6 +1,6 @@
 """Outbound campaigns as a domain: campaigns, their lists and the do-not-call list, the dialer
-and the call scripts; the campaign manager's pages and API, ``centralino campaigns`` and
-``centralino dnc``."""
+and the call scripts; the post-call survey; the campaign manager's pages and API,
+``centralino campaigns`` and ``centralino dnc``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import socket
 from collections.abc import Mapping, Sequence
 
+import structlog
 from fastapi import APIRouter
 
 from centralino.core.calls.terms import CAMPAIGN_ENTRY
@@ -17,22 +18,29 @@ from centralino.core.stasis import CallScript
 from cti.tickets.desk import TicketDesk
 from ivr.locations import sounds_location
 from ivr.prompts import PromptStore
-from outbound import dnc, models
+from outbound import models
 from outbound.attempts import DatabaseAttempts
 from outbound.call import CampaignCall
 from outbound.campaigns import resolve_script
 from outbound.cli import app as campaigns_app
 from outbound.desk import CampaignDesk
 from outbound.dialer import CampaignDialer, follow_results
+from outbound.dnc import add_numbers
 from outbound.dnc_cli import app as dnc_app
 from outbound.http import campaigns_api
 from outbound.pacing import Pacer
 from outbound.pages import campaign_pages
 from outbound.rules import Budget
+from outbound.runner import ScriptPlan
 from outbound.script_services import WorkflowScriptServices
 from outbound.scripted_call import ScriptedCall, ScriptPlans
 from outbound.service import OutboundService, RunningCampaign
+from outbound.survey import SurveyScript
 from outbound.terms import DncSource
+
+log = structlog.get_logger(__name__)
+
+SURVEY_ENTRY = "survey"  # Stasis(centralino,survey,...) after an operator hangs up
 
 
 def engine_name() -> str:
@@ -41,12 +49,15 @@ def engine_name() -> str:
 
 
 class Outbound(Domain):
-    """Dials the running campaigns; answered calls hear their scripts (Stasis ``campaign``)."""
+    """Dials the running campaigns; answered calls hear their scripts (Stasis ``campaign``);
+    with ``acd.post_call_survey``, callers whose operator hung up answer the survey."""
 
     def __init__(self, core: Core) -> None:
         settings = core.settings.outbound
         self._sessions = core.sessions
         self._clock = core.clock
+        self._survey = core.settings.acd.post_call_survey
+        self._survey_plan: ScriptPlan | None = None
         self.plans = ScriptPlans(core.services.get(PromptStore), sounds_location(core.settings))
         self.service = OutboundService(
             DatabaseAttempts(core.sessions, engine_name(),
@@ -56,14 +67,18 @@ class Outbound(Domain):
         follow_results(core.ami, self.service.on_result)
         services = WorkflowScriptServices(core.sessions, core.services.get(TicketDesk),
                                           self._opt_out)
-        self._call = CampaignCall(ScriptedCall(core.sessions, self.plans, services,
-                                               self.service.finish), self.service)
+        self._scripts: dict[str, CallScript] = {CAMPAIGN_ENTRY: CampaignCall(
+            ScriptedCall(core.sessions, self.plans, services, self.service.finish),
+            self.service)}
+        if self._survey is not None:
+            self._scripts[SURVEY_ENTRY] = SurveyScript(self._loaded_survey, services,
+                                                       core.sessions, core.clock)
         core.services.provide(OutboundService, self.service, by="outbound")
         self._hours = core.services.get(HoursService)
         self.desk = CampaignDesk(core.sessions, resolve_script, core.clock)
 
     def scripts(self) -> Mapping[str, CallScript]:
-        return {CAMPAIGN_ENTRY: self._call}
+        return self._scripts
 
     def routers(self) -> Sequence[APIRouter]:
         return [campaigns_api(self.desk), campaign_pages(self.desk, self._timezone)]
@@ -73,6 +88,9 @@ class Outbound(Domain):
         return self._hours.office_hours.zone.key
 
     async def start(self) -> None:
+        """Load the post-call survey's script (ConfigError if it has errors); start dialling."""
+        if self._survey is not None:
+            self._survey_plan = await self.plans.get(self._survey)
         await self.service.start()
 
     async def stop(self) -> None:
@@ -81,9 +99,19 @@ class Outbound(Domain):
     async def _prepare(self, campaign: RunningCampaign) -> None:
         await self.plans.prepare(campaign.scripts)
 
+    def _loaded_survey(self) -> ScriptPlan:
+        if self._survey_plan is None:
+            raise RuntimeError("the post-call survey's script is not loaded yet")
+        return self._survey_plan
+
     async def _opt_out(self, phone: str) -> None:
+        """The opt-out key: ``phone`` (E.164) on the do-not-call list; an unknown number
+        (anonymous, not a phone number) cannot be."""
+        if not phone:
+            log.info("outbound.opt_out_without_number")
+            return
         async with self._sessions() as session:
-            await dnc.add_numbers(session, [phone], DncSource.OPT_OUT, now=self._clock())
+            await add_numbers(session, [phone], DncSource.OPT_OUT, now=self._clock())
 
 
 PLUGIN = Plugin("outbound", build=Outbound, models=(models,), commands=(

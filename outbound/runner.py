@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import structlog
 
+from acd.ami_events import CAMPAIGN_VARIABLE, TICKET_VARIABLE
 from centralino.core.call_session import CallHungUp, CallSession, digit_sounds
 from config.menu import (
     ChooseLanguage,
@@ -61,6 +62,11 @@ class ScriptServices(Protocol):
     async def add_dnc(self, phone: str) -> None: ...
 
     async def contact_for_pin(self, pin: str) -> int | None: ...
+
+    async def open_call_ticket(self, linkedid: str, note: str) -> str | None:
+        """Open the ticket of call ``linkedid`` (every call has one) with ``note``; its
+        tracking code, None if it could not be opened."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,13 @@ def load_script_plan(name_or_path: str | Path, store: PromptStore, *,
     script = load_script(path, sounds=sounds)
     media = render_prompts(prompts_in(script), script.languages, store, path.parent)
     return ScriptPlan(script, path, media, render_words(store, script.languages))
+
+
+def handoff_note(contact: ScriptContact) -> str:
+    """The note on the call's ticket when a campaign call is handed to the operators."""
+    ticket = f"the contact's ticket is {contact.ticket}" if contact.ticket else "no ticket"
+    campaign = contact.campaign or "unnamed"
+    return f"Campaign call ({campaign}) handed to an operator; {ticket}."
 
 
 def is_machine(amd_status: str) -> bool:
@@ -240,11 +253,13 @@ class ScriptCall:
     async def _to_operator(self, action: Queue) -> None:
         """Hand the call to the operators' queue with what the screen-pop shows."""
         self._result.outcome, self._result.to_operator = OPERATOR, True
-        await self._play(action.prompt, interruptible=False)
         session = self._session
+        contact = self._contact
+        await self._play(action.prompt, interruptible=False)
+        await self._services.open_call_ticket(session.linkedid, handoff_note(contact))
         await session.set_variable("CENTRALINO_QUEUE", action.queue)
-        await session.set_variable("CENTRALINO_CAMPAIGN", self._contact.campaign)
-        await session.set_variable("CENTRALINO_TICKET", self._contact.ticket or "")
+        await session.set_variable(CAMPAIGN_VARIABLE, contact.campaign)
+        await session.set_variable(TICKET_VARIABLE, contact.ticket or "")
         await session.continue_in_dialplan(QUEUE_CONTEXT)
 
     def _keyed(self, key: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from config.loader import ConfigError, ConfigProblem, load_yaml_model
-from config.script import ScriptFile
+from config.script import ScriptFile, names_a_file
 from outbound.script_check import check_script
 
 SHIPPED_DIR = Path(__file__).with_name("scripts")
@@ -20,7 +20,7 @@ def script_path(name_or_path: str | Path, base_dir: Path | None = None) -> Path:
     """The file of a shipped script's name, else ``name_or_path`` as a path (relative to
     ``base_dir``, a campaign file's folder, when given)."""
     text = str(name_or_path)
-    if "/" not in text and not text.endswith((".yaml", ".yml")):
+    if not names_a_file(text):
         return SHIPPED_DIR / f"{text}.yaml"
     path = Path(text).expanduser()
     return path if path.is_absolute() or base_dir is None else base_dir / path

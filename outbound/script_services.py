@@ -1,16 +1,18 @@
 """The runner's :class:`~outbound.runner.ScriptServices` for real: the contact's ticket changed
-through the ticket workflow, PINs checked by the ticket desk, the do-not-call list written by
-the callable the campaign store gives (``outbound.store.add_dnc``)."""
+through the ticket workflow, the call's own ticket and PINs by the ticket desk, the do-not-call
+list written by the callable the campaign store gives (``outbound.store.add_dnc``)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from centralino.core.calls.service import CallNotFound
 from cti.tickets.desk import TicketDesk
-from cti.tickets.store import get_ticket
+from cti.tickets.store import TrackingCodesExhausted, get_ticket
 from cti.tickets.terms import TicketStatus
 from cti.tickets.workflow import (
     ConcurrentChange,
@@ -82,3 +84,15 @@ class WorkflowScriptServices:
 
     async def contact_for_pin(self, pin: str) -> int | None:
         return await self._desk.contact_for_pin(pin)
+
+    async def open_call_ticket(self, linkedid: str, note: str) -> str | None:
+        """Open the call's ticket (the one ticket of ``linkedid``, as the IVR does) and note on
+        it what the call is; None, logged, if the call is not stored or the database fails."""
+        try:
+            ticket = await self._desk.open_for_call(linkedid)
+            async with self._sessions() as session:
+                await add_note(session, ticket.tracking_code, note, self._actor)
+        except (*_REFUSED, CallNotFound, TrackingCodesExhausted, SQLAlchemyError) as exc:
+            log.warning("outbound.call_ticket_not_opened", linkedid=linkedid, error=str(exc))
+            return None
+        return ticket.tracking_code

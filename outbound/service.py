@@ -22,7 +22,6 @@ is unknown (the connection died) is left to that reconciliation.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,7 +33,7 @@ from centralino.core import metrics
 from centralino.core.ami import AmiUnavailable
 from centralino.core.dialing import DialFailed, DialReport
 from centralino.core.hours.rules import CenterState, OfficeHours
-from centralino.core.tasks import TaskSet
+from centralino.core.tasks import TaskSet, cancel_and_wait
 from config.campaign import CampaignFile
 from outbound.dialer import ORIGINATE_MARGIN_SECONDS, disposition_of
 from outbound.pacing import Pacer, Slot
@@ -142,11 +141,8 @@ class OutboundService:
 
     async def stop(self) -> None:
         """Stop dialling; calls in flight go on in Asterisk and report to the next engine."""
-        if self._loop is not None:
-            self._loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop
-            self._loop = None
+        await cancel_and_wait(self._loop)
+        self._loop = None
         for runner in self._runners.values():
             runner.cancel()
         await asyncio.gather(*self._runners.values(), return_exceptions=True)

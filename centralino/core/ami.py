@@ -19,7 +19,6 @@ What this wrapper adds:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -31,7 +30,7 @@ from panoramisk.message import Message
 
 from centralino.core import metrics
 from centralino.core.backoff import Backoff
-from centralino.core.tasks import TaskSet
+from centralino.core.tasks import TaskSet, cancel_and_wait
 from config.settings import AsteriskSettings
 
 log = structlog.get_logger(__name__)
@@ -141,10 +140,7 @@ class AmiClient:
     async def close(self) -> None:
         """Close the connection and stop reconnecting; pending actions fail with AmiUnavailable."""
         runner, self._runner = self._runner, None
-        if runner is not None:
-            runner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await runner
+        await cancel_and_wait(runner)
         self._manager.close()
         await self._tasks.cancel_all()
         self._fail_inflight(lambda name: True, AmiUnavailable("the AMI client was closed"))

@@ -85,6 +85,8 @@ class AgentCalled:
     operator: str
     caller_id: str | None
     at: datetime
+    campaign: str | None = None  # a campaign call handed to the operators: its campaign
+    campaign_ticket: str | None = None  # and the tracking code of the contact's ticket
 
 
 @dataclass(frozen=True, slots=True)

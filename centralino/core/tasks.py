@@ -8,6 +8,7 @@ for (or cancels) the ones still running when its owner stops.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Coroutine
 from typing import Any, TypeVar
 
@@ -57,3 +58,12 @@ class TaskSet:
         if not task.cancelled() and task.exception() is not None:
             name = task.get_name() if isinstance(task, asyncio.Task) else None
             log.error(self._failure_event, task=name, exc_info=task.exception())
+
+
+async def cancel_and_wait(task: asyncio.Future[Any] | None) -> None:
+    """Cancel ``task`` (if any) and wait until it has ended; its cancellation is not raised."""
+    if task is None:
+        return
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -36,7 +36,7 @@ from centralino.core.bus import EventBus
 from centralino.core.calls.service import get_call
 from centralino.core.dialing import DialFailed, DialReport
 from centralino.core.hours.rules import CenterState, OfficeHours, Override, effective_status
-from centralino.core.tasks import TaskSet
+from centralino.core.tasks import TaskSet, cancel_and_wait
 from config.settings import CallbackSettings
 from cti.callbacks.dialer import outcome_of
 from cti.callbacks.models import Callback, CallbackOutcome, CallbackReason
@@ -144,11 +144,8 @@ class CallbackService:
 
     async def stop(self) -> None:
         """Stop the background work; wait for the tasks being recorded."""
-        if self._loop is not None:
-            self._loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop
-            self._loop = None
+        await cancel_and_wait(self._loop)
+        self._loop = None
         await self._tasks.wait()
 
     # -- tasks from calls -------------------------------------------------------------------------

@@ -47,7 +47,8 @@ from cti.tickets.queries import (
     previous_tickets,
     tracking_codes_of_calls,
 )
-from cti.tickets.store import ticket_for_call
+from cti.tickets.store import get_ticket, ticket_for_call
+from cti.tickets.tracking import is_valid_tracking_code
 from cti.tickets.workflow import ConcurrentChange, InvalidTicketChange, TicketNotFound, assign
 
 log = structlog.get_logger(__name__)
@@ -104,6 +105,14 @@ class PastTicket:
 
 
 @dataclass(frozen=True, slots=True)
+class CampaignTicket:
+    """The ticket of a campaign's contact, as the campaign call says it (CENTRALINO_TICKET)."""
+
+    tracking_code: str
+    status: str | None  # None: no such ticket (a code the list had wrong, or deleted since)
+
+
+@dataclass(frozen=True, slots=True)
 class ScreenPop:
     """Everything an operator sees of a ringing caller."""
 
@@ -119,6 +128,8 @@ class ScreenPop:
     contact: PopContact | None
     previous_calls: list[PastCall]
     previous_tickets: list[PastTicket]
+    campaign: str | None = None  # a campaign call handed to the operators: its campaign
+    campaign_ticket: CampaignTicket | None = None  # and its contact's ticket
 
     def to_json(self) -> dict[str, Any]:
         """The pop as JSON-ready data (times in ISO 8601)."""
@@ -131,7 +142,8 @@ async def build_screen_pop(session: AsyncSession, called: events.AgentCalled,
 
     The contact is the one the caller identified with their PIN (the ticket's), else the one
     whose phone is the caller id. Previous calls are those from the caller's number or the
-    contact's (and the contact's tickets'), newest first, :data:`HISTORY` of each.
+    contact's (and the contact's tickets'), newest first, :data:`HISTORY` of each. A campaign
+    call says its campaign and its contact's ticket.
     """
     ticket = await call_ticket_with_contact(session, called.linkedid)
     caller_id = called.caller_id or (ticket.call.caller_id if ticket and ticket.call else None)
@@ -150,7 +162,9 @@ async def build_screen_pop(session: AsyncSession, called: events.AgentCalled,
                  if contact is not None else None),
         previous_calls=await _previous_calls(session, called.linkedid, numbers, contact),
         previous_tickets=await _previous_tickets(session, called.linkedid, numbers, contact,
-                                                 menu))
+                                                 menu),
+        campaign=called.campaign,
+        campaign_ticket=await _campaign_ticket(session, called.campaign_ticket))
 
 
 def classification_label(menu: MenuFile, code: str | None) -> str | None:
@@ -349,6 +363,13 @@ def _pop_ticket(ticket: TicketView, menu: MenuFile) -> PopTicket:
         language=ticket.language, dtmf_path=ticket.dtmf_path, ivr_nodes=list(ticket.ivr_nodes),
         ivr_outcome=ticket.ivr_outcome, callback_requested=ticket.callback_requested,
         assigned_to=ticket.assigned_to, notes=ticket.notes, created_at=ticket.created_at)
+
+
+async def _campaign_ticket(session: AsyncSession, code: str | None) -> CampaignTicket | None:
+    if not code:
+        return None
+    ticket = await get_ticket(session, code) if is_valid_tracking_code(code) else None
+    return CampaignTicket(code, ticket.status if ticket is not None else None)
 
 
 async def _previous_calls(session: AsyncSession, linkedid: str, numbers: list[str],

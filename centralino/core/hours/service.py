@@ -9,7 +9,6 @@ override set elsewhere (the CLI, another engine) applies within ``refresh_interv
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +27,7 @@ from centralino.core.hours.rules import (
     effective_status,
     status_json,
 )
+from centralino.core.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
 
@@ -160,11 +160,7 @@ class HoursService:
         self._task = asyncio.create_task(self._refresh_forever(), name="hours-refresh")
 
     async def stop(self) -> None:
-        if self._task is None:
-            return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        await cancel_and_wait(self._task)
         self._task = None
 
     async def _refresh_forever(self) -> None:

@@ -40,7 +40,7 @@ _REGISTER = """\
 """
 
 _RINGING = """\
-  <recv request="INVITE" crlf="true">{keep_cseq}</recv>
+  <recv request="INVITE" crlf="true" rrs="true">{keep_cseq}</recv>
   <send>
     <![CDATA[
       SIP/2.0 180 Ringing
@@ -89,8 +89,8 @@ _ANSWER = """\
       a=rtpmap:0 PCMU/8000
     ]]>
   </send>
-  <recv request="ACK" crlf="true"/>
-  <recv request="BYE"/>
+  <recv request="ACK" crlf="true">{keep_tags}</recv>
+{hang_up}  <recv request="BYE"/>
   <send>
     <![CDATA[
       SIP/2.0 200 OK
@@ -103,6 +103,32 @@ _ANSWER = """\
     ]]>
   </send>
   <label id="done"/>
+"""
+
+_KEEP_TAGS = """
+    <action>
+      <ereg regexp=".*" search_in="hdr" header="From:" check_it="true" assign_to="caller"/>
+      <ereg regexp=".*" search_in="hdr" header="To:" check_it="true" assign_to="callee"/>
+    </action>
+  """
+
+# The operator hangs up first: the seat's own BYE, after talking for a while.
+_HANG_UP = """\
+  <pause milliseconds="{talk_ms}"/>
+  <send retrans="500">
+    <![CDATA[
+      BYE [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From:[$callee]
+      To:[$caller]
+      [last_Call-ID:]
+      CSeq: 1 BYE
+      Contact: <sip:{seat}@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv response="200" next="done"/>
 """
 
 _CANCELLED = """\
@@ -148,13 +174,20 @@ def register_xml(seat: str, expires: int) -> str:
             + '  <recv response="200"/>\n</scenario>\n')
 
 
-def phone_xml(seat: str, answer: bool, answer_after_ms: int = 300) -> str:
-    """A UAS scenario for each INVITE: ring, then answer and wait for the BYE, or never answer."""
+def phone_xml(seat: str, answer: bool, answer_after_ms: int = 300,
+              hang_up_after_ms: int | None = None) -> str:
+    """A UAS scenario for each INVITE: ring, then answer and wait for the BYE (or hang up
+    itself after ``hang_up_after_ms``), or never answer."""
     # the 487 answers the INVITE, after a CANCEL: keep the INVITE's CSeq
     body = _RINGING.format(seat=seat, keep_cseq=_KEEP_CSEQ)
     if answer:
+        # sipp refuses a scenario with variables it never uses: the tags only when needed
+        hangs_up = hang_up_after_ms is not None
         body += _ANSWER.format(seat=seat, answer_after_ms=answer_after_ms,
-                               cancelled=_CANCELLED.format(next=' next="done"'))
+                               cancelled=_CANCELLED.format(next=' next="done"'),
+                               keep_tags=_KEEP_TAGS if hangs_up else "",
+                               hang_up=_HANG_UP.format(seat=seat, talk_ms=hang_up_after_ms)
+                               if hangs_up else "")
     else:
         body += _NO_ANSWER
     return _HEADER + '<scenario name="seat phone">\n' + body + "</scenario>\n"
@@ -190,15 +223,17 @@ class SeatPhone:
 
 
 @contextlib.asynccontextmanager
-async def seat_phone(settings: Settings, seat: str, password: str,
-                     answer: bool = True) -> AsyncIterator[SeatPhone]:
-    """Register ``seat`` and run its phone (answering or not); unregister it on the way out."""
+async def seat_phone(settings: Settings, seat: str, password: str, answer: bool = True,
+                     hang_up_after_ms: int | None = None) -> AsyncIterator[SeatPhone]:
+    """Register ``seat`` and run its phone (answering or not, hanging up first after
+    ``hang_up_after_ms`` or waiting for the caller's BYE); unregister it on the way out."""
     port = free_udp_port()
     result = await register(settings, seat, password, port)
     assert result.succeeded, f"{seat} did not register: {result.output}"
     with tempfile.TemporaryDirectory() as workdir:
         scenario = Path(workdir) / "phone.xml"
-        scenario.write_text(phone_xml(seat, answer), encoding="ascii")
+        scenario.write_text(phone_xml(seat, answer, hang_up_after_ms=hang_up_after_ms),
+                            encoding="ascii")
         process = await asyncio.create_subprocess_exec(
             "sipp", "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(port),
             "-mp", str(free_udp_port()), "-nostdin", "-trace_err",

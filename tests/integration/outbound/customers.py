@@ -11,18 +11,24 @@ digit  the customer
 5      answers, says "Pronto?" and hangs up a few seconds into the message
 6      an unallocated number (404)
 7      the network is congested (503)
+8      as 1, but presses 2, then stays on the line until it is hung up
+9      as 1, but presses 9
 other  as 1
 =====  =========================================================================
 
-:func:`customer_number` makes such a number; :func:`customers` runs the phone. The benchmark
-uses the same scenario (:func:`scenario_xml`) with sipp's own rate and concurrency options.
+:func:`customer_number` makes such a number; :func:`customers` runs the phone, and with a
+``trace`` file :func:`calls_per_number` counts, on the customers' side, the calls each number
+got. The benchmark uses the same scenario (:func:`scenario_xml`) with sipp's own rate and
+concurrency options.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import tempfile
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -37,6 +43,8 @@ MACHINE = "4"
 HANGS_UP = "5"
 UNALLOCATED = "6"
 CONGESTED = "7"
+PRESSES_2 = "8"
+PRESSES_9 = "9"
 
 HELLO = ("Pronto?", "it")
 GREETING = ("Ciao, sono Mario Rossi. In questo momento non posso rispondere. Lasciate un "
@@ -76,7 +84,7 @@ _REPLY_OK = """\
   </send>
 """
 _INVITE = """\
-  <recv request="INVITE" crlf="true">
+  <recv request="INVITE" crlf="true" rrs="true">
     <action>
 {kinds}
       <ereg regexp=".*" search_in="hdr" header="CSeq:" check_it="true" assign_to="invite_cseq"/>
@@ -129,7 +137,15 @@ _INVITE = """\
   <recv request="BYE" timeout="{listen_ms}" ontimeout="press"/>
   <nop next="bye"/>
   <label id="press"/>
+  <nop test="presses_2" next="press_2"/>
+  <nop test="presses_9" next="press_9"/>
   <nop><action><exec play_pcap_audio="{key}"/></action></nop>
+  <recv request="BYE" next="bye"/>
+  <label id="press_2"/>
+  <nop><action><exec play_pcap_audio="{key_2}"/></action></nop>
+  <recv request="BYE" next="bye"/>
+  <label id="press_9"/>
+  <nop><action><exec play_pcap_audio="{key_9}"/></action></nop>
   <recv request="BYE" next="bye"/>
   <label id="machine"/>
   <nop><action><exec play_pcap_audio="{greeting}"/></action></nop>
@@ -141,7 +157,7 @@ _INVITE = """\
   <label id="leave"/>
   <send retrans="500">
     <![CDATA[
-      BYE sip:[remote_ip]:[remote_port] SIP/2.0
+      BYE [next_url] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
       From:[$our_end];tag=[pid]SIPpTag01[call_number]
       To:[$their_end]
@@ -173,7 +189,8 @@ _INVITE = """\
 _KINDS = {"busy": (BUSY, "486 Busy Here"), "no_answer": (NO_ANSWER, ""),
           "machine": (MACHINE, ""), "hangs_up": (HANGS_UP, ""),
           "unallocated": (UNALLOCATED, "404 Not Found"),
-          "congested": (CONGESTED, "503 Service Unavailable")}
+          "congested": (CONGESTED, "503 Service Unavailable"),
+          "presses_2": (PRESSES_2, ""), "presses_9": (PRESSES_9, "")}
 
 
 def customer_number(kind: str, index: int) -> str:
@@ -190,10 +207,12 @@ def _silence(ms: int) -> bytes:
 def scenario_xml(workdir: Path) -> str:
     """The customers' UAS scenario; its audio (pcap files) is written to ``workdir``."""
     stream = DtmfStream()
-    hello, key, greeting = (workdir / name for name in ("hello.pcap", "key.pcap",
-                                                        "greeting.pcap"))
+    hello, key, key_2, key_9, greeting = (
+        workdir / name for name in ("hello.pcap", "key.pcap", "key_2.pcap", "key_9.pcap",
+                                    "greeting.pcap"))
     stream.write_speech(hello, spoken(*HELLO) + _silence(LISTEN_MS))
-    stream.write(key, HUMAN)
+    for path, digit in ((key, "1"), (key_2, "2"), (key_9, "9")):
+        stream.write(path, digit)
     stream.write_speech(greeting, spoken(*GREETING))
     kinds = "\n".join(
         f'      <ereg regexp="INVITE sip:[^@ ]*{digit}@" search_in="msg" check_it="false" '
@@ -203,14 +222,30 @@ def scenario_xml(workdir: Path) -> str:
     finals = "".join(_FINAL.format(label=name, status=status)
                      for name, (_, status) in _KINDS.items() if status)
     return _HEADER + _INVITE.format(
-        kinds=kinds, jumps=jumps, finals=finals, hello=hello, key=key, greeting=greeting,
+        kinds=kinds, jumps=jumps, finals=finals, hello=hello, key=key, key_2=key_2,
+        key_9=key_9, greeting=greeting,
         listen_ms=LISTEN_MS, hang_up_ms=HANG_UP_AFTER_MS, reply_ok=_REPLY_OK)
 
 
+_INVITE_RECEIVED = re.compile(r"^INVITE sip:(\+?[0-9]+)@.*?^Call-ID:\s*(\S+)",
+                               re.MULTILINE | re.DOTALL)
+
+
+def calls_per_number(trace: Path) -> Counter[str]:
+    """How many calls (distinct Call-IDs: a retransmitted INVITE is one call) each number got,
+    from the SIP messages :func:`customers` wrote to ``trace``."""
+    text = trace.read_text(encoding="utf-8", errors="replace") if trace.exists() else ""
+    calls = {(number, call_id) for number, call_id in _INVITE_RECEIVED.findall(text)}
+    return Counter(number for number, _ in calls)
+
+
 @contextlib.asynccontextmanager
-async def customers(port: int, *extra: str) -> AsyncIterator[asyncio.subprocess.Process]:
+async def customers(port: int, *extra: str, trace: Path | None = None
+                    ) -> AsyncIterator[asyncio.subprocess.Process]:
     """Run the customers' phone on 127.0.0.1:``port`` until the block ends; ``extra``: more
-    sipp options (``-l``, ``-trace_msg``, ...)."""
+    sipp options (``-l``, ...); ``trace``: where every SIP message is written."""
+    if trace is not None:
+        extra = (*extra, "-trace_msg", "-message_file", str(trace))
     with tempfile.TemporaryDirectory() as workdir:
         scenario = Path(workdir) / "customers.xml"
         scenario.write_text(scenario_xml(Path(workdir)), encoding="ascii")

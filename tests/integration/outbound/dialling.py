@@ -1,93 +1,71 @@
-"""The dial loop beside a test engine, until the lead's plugin wires it: the dialer on the
-engine's AMI, the ``campaign`` Stasis entry with the stand-in script, and campaigns made in
-the engine's database at the engine's clock."""
+"""What the campaign tests share: campaigns made in an engine's database at its clock, their
+attempts and contacts read back, polling; and a bare dial loop for the test that needs two
+engines' loops on one Asterisk (:func:`dial_loop`)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from centralino.core.dialing import DialReport
+from centralino.core.calls.service import record_call_started
+from centralino.core.db import run_write
 from config.campaign import CampaignFile
 from config.safe_yaml import parse_yaml
+from cti.tickets.store import open_ticket_for_call
+from cti.tickets.workflow import resolve
 from outbound.attempts import DatabaseAttempts
-from outbound.call import ENTRY, CampaignCall, play_and_hang_up
 from outbound.dialer import CampaignDialer, follow_results
 from outbound.lists import ContactList, ListContact
-from outbound.models import CampaignAttempt
+from outbound.models import Campaign, CampaignAttempt, CampaignContact
 from outbound.pacing import Pacer
 from outbound.rules import Budget
 from outbound.service import OutboundService
-from outbound.store import AttemptReport, change_state, create_campaign, import_contacts
+from outbound.store import change_state, create_campaign, import_contacts
 
 from ..conftest import EngineRunner
 
 Sessions = async_sessionmaker[AsyncSession]
 BUDGET = Budget(per_day=10, per_week=50)  # the tests retry within a day
 FAST = "pacing: {max_channels: 10, calls_per_second: 10}\nring_seconds: 15\n"
+NO_RETRY = "retries: {busy: {after_minutes: 30, max: 0}}\n"  # a busy customer is left at once
 
 
-class Results:
-    """One AMI handler for the test, handing CampaignResults to the service in charge now
-    (a killed engine's successor takes the reports of the calls it left)."""
-
-    def __init__(self) -> None:
-        self.service: OutboundService | None = None
-
-    def __call__(self, report: DialReport) -> None:
-        if self.service is not None:
-            self.service.on_result(report)
+def contact(phone: str, ticket: str | None = None, **variables: str) -> ListContact:
+    """A list row (its line number is not looked at once imported)."""
+    return ListContact(phone=phone, line=2, ticket=ticket, variables=variables)
 
 
-def dial_loop(engine: EngineRunner, name: str = "engine-a",
-              sessions: Sessions | None = None) -> OutboundService:
-    """A dial loop on ``engine``'s AMI, clock and (unless given) database."""
-    settings = engine.settings
-    return OutboundService(
-        DatabaseAttempts(sessions or engine.sessions, name, BUDGET),
-        CampaignDialer(engine.engine.ami), Pacer(settings.outbound), engine.clock,
-        lambda: engine.engine.ami.connected, default_caller_id=settings.toll_free.number)
-
-
-def wire(engine: EngineRunner, service: OutboundService) -> Results:
-    """Reports and answered calls of ``engine`` go to ``service``."""
-    results = Results()
-    results.service = service
-    follow_results(engine.engine.ami, results)
-    engine.engine.dispatcher.add_script(ENTRY, CampaignCall(play_and_hang_up, _Answered(results)))
-    return results
-
-
-class _Answered:
-    def __init__(self, results: Results) -> None:
-        self._results = results
-
-    def answered(self, attempt_id: int) -> None:
-        if self._results.service is not None:
-            self._results.service.answered(attempt_id)
-
-    async def call_ended(self, attempt_id: int, report: AttemptReport) -> None:
-        if self._results.service is not None:
-            await self._results.service.call_ended(attempt_id, report)
-
-
-async def campaign(sessions: Sessions, now: datetime, phones: list[str], extra: str = FAST
-                   ) -> int:
-    """A running campaign calling ``phones``, made at ``now``; its id."""
-    text = f"version: 1\nname: test\nscript: fault_check\n{extra}"
+async def campaign(sessions: Sessions, now: datetime, contacts: Sequence[str | ListContact],
+                   extra: str = FAST, script: str = "fault_check", start: bool = True) -> int:
+    """A campaign calling ``contacts`` (numbers or list rows) with ``script``, made at ``now``
+    and started unless ``start`` is false; its id."""
+    text = f"version: 1\nname: test\nscript: {script}\n{extra}"
     file = CampaignFile.model_validate(parse_yaml(text)[0])
+    rows = [row if isinstance(row, ListContact) else contact(row) for row in contacts]
     async with sessions() as session:
-        made = await create_campaign(session, file, text, [file.script], now=now)
-        await import_contacts(session, made.id, ContactList(
-            [ListContact(phone=phone, line=n + 2) for n, phone in enumerate(phones)], 0),
-            now=now)
-        await change_state(session, made.id, "start", now=now)
+        made = await create_campaign(session, file, text,
+                                     [file.script, *(stage.script for stage in file.stages)],
+                                     now=now)
+        await import_contacts(session, made.id, ContactList(rows, 0), now=now)
+        if start:
+            await change_state(session, made.id, "start", now=now)
         return made.id
+
+
+async def fault_ticket(sessions: Sessions, phone: str, at: datetime) -> str:
+    """A resolved fault ticket of an earlier call from ``phone``; its tracking code."""
+    linkedid = f"fault.{phone.lstrip('+')}"
+    async with sessions() as session:
+        await run_write(session, record_call_started, linkedid, channel="PJSIP/tollfree-trunk",
+                        did="800", at=at, caller_id=phone)
+        code = (await open_ticket_for_call(session, linkedid)).tracking_code
+        await resolve(session, code, "The line card was replaced.", "technician")
+    return code
 
 
 async def attempts(sessions: Sessions, campaign_id: int) -> list[CampaignAttempt]:
@@ -95,6 +73,22 @@ async def attempts(sessions: Sessions, campaign_id: int) -> list[CampaignAttempt
     async with sessions() as session:
         return list((await session.scalars(select(CampaignAttempt).where(
             CampaignAttempt.campaign_id == campaign_id).order_by(CampaignAttempt.id))).all())
+
+
+async def contacts(sessions: Sessions, campaign_id: int) -> dict[str, CampaignContact]:
+    """The campaign's contacts by phone, as stored now."""
+    async with sessions() as session:
+        rows = (await session.scalars(select(CampaignContact).where(
+            CampaignContact.campaign_id == campaign_id)
+            .execution_options(populate_existing=True))).all()
+    return {row.phone: row for row in rows}
+
+
+async def state(sessions: Sessions, campaign_id: int) -> str:
+    async with sessions() as session:
+        found = await session.get(Campaign, campaign_id, populate_existing=True)
+    assert found is not None
+    return found.state
 
 
 def dials_per_phone(rows: list[CampaignAttempt]) -> Counter[str]:
@@ -118,3 +112,20 @@ async def all_ended(sessions: Sessions, campaign_id: int, count: int) -> bool:
     """Whether the campaign has ``count`` attempts or more, all of them ended."""
     rows = await attempts(sessions, campaign_id)
     return len(rows) >= count and all(row.ended_at is not None for row in rows)
+
+
+async def finished(sessions: Sessions, campaign_id: int) -> bool:
+    """Whether the campaign is over: nobody left to call, every attempt ended."""
+    return await state(sessions, campaign_id) == "finished"
+
+
+def dial_loop(engine: EngineRunner, name: str, sessions: Sessions) -> OutboundService:
+    """A dial loop on ``engine``'s AMI and clock and on ``sessions``' database, taking its own
+    CampaignResult reports (for customers who never answer: no script runs)."""
+    settings = engine.settings
+    service = OutboundService(
+        DatabaseAttempts(sessions, name, BUDGET), CampaignDialer(engine.engine.ami),
+        Pacer(settings.outbound), engine.clock, lambda: engine.engine.ami.connected,
+        default_caller_id=settings.toll_free.number)
+    follow_results(engine.engine.ami, service.on_result)
+    return service

@@ -6,7 +6,7 @@ import asyncio
 
 from structlog.testing import capture_logs
 
-from centralino.core.tasks import TaskSet
+from centralino.core.tasks import TaskSet, cancel_and_wait
 
 
 async def test_a_task_is_held_while_it_runs_and_forgotten_when_it_ends() -> None:
@@ -52,3 +52,17 @@ async def test_a_future_already_running_is_held_too() -> None:
     await tasks.wait()
     await asyncio.sleep(0)
     assert len(tasks) == 0
+
+
+async def test_cancel_and_wait_ends_a_task_quietly_and_takes_none() -> None:
+    started = asyncio.Event()
+
+    async def forever() -> None:
+        started.set()
+        await asyncio.sleep(3600)
+
+    task = asyncio.create_task(forever())
+    await started.wait()
+    await cancel_and_wait(task)
+    await cancel_and_wait(None)
+    assert task.cancelled()

@@ -91,3 +91,7 @@ class Services:
     async def contact_for_pin(self, pin: str) -> int | None:
         self.calls.append(("pin", pin))
         return None
+
+    async def open_call_ticket(self, linkedid: str, note: str) -> str | None:
+        self.calls.append(("open", linkedid, note))
+        return "7654321"

@@ -3,8 +3,6 @@ HANGUPCAUSE and AMDSTATUS mapped to a disposition; the dialplan the dialling nee
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from centralino.core.ami import AmiConnectionLost
@@ -20,19 +18,7 @@ from outbound.dialer import (
     disposition_of,
 )
 from outbound.terms import Disposition
-
-
-class FakeAmi:
-    def __init__(self, answer: dict[str, str] | Exception) -> None:
-        self.answer = answer
-        self.sent: list[dict[str, str]] = []
-
-    async def send_action(self, action: dict[str, str], timeout: float | None = None,
-                          as_list: bool | None = None) -> Any:
-        self.sent.append(action)
-        if isinstance(self.answer, Exception):
-            raise self.answer
-        return self.answer
+from tests.unit.answering_ami import FakeAmi
 
 
 @pytest.mark.parametrize(("status", "cause", "disposition"), [

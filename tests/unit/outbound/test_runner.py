@@ -48,6 +48,8 @@ async def test_fault_not_fixed_reopens_and_goes_to_an_operator_with_the_screen_p
                         campaign="Faults March")
     assert result.outcome == "operator" and result.to_operator
     assert result.ticket_action == "reopen" and services.calls[0][0] == "reopen"
+    assert services.calls[1] == ("open", "1732.1", "Campaign call (Faults March) handed to an "
+                                 "operator; the contact's ticket is 1234567.")
     assert channel.continued == ("acd-queue", "s")
     assert channel.variables == {"CENTRALINO_QUEUE": "operators",
                                  "CENTRALINO_CAMPAIGN": "Faults March",

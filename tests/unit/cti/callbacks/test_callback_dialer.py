@@ -16,21 +16,9 @@ from config.secrets import Secrets
 from config.settings import CallbackSettings, Settings
 from cti.callbacks.dialer import LEGS, RESULT_EVENT, CallbackDialer, follow_results, outcome_of
 from cti.callbacks.models import CallbackOutcome
+from tests.unit.answering_ami import FakeAmi
 
 SETTINGS = CallbackSettings(ring_seat_seconds=15, dial_caller_seconds=30)
-
-
-class FakeAmi:
-    def __init__(self, answer: dict[str, str] | Exception) -> None:
-        self.answer = answer
-        self.sent: list[dict[str, str]] = []
-
-    async def send_action(self, action: dict[str, str], timeout: float | None = None,
-                          as_list: bool | None = None) -> Any:
-        self.sent.append(action)
-        if isinstance(self.answer, Exception):
-            raise self.answer
-        return self.answer
 
 
 @pytest.mark.parametrize(("leg", "status", "outcome"), [

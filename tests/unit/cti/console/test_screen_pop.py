@@ -48,9 +48,11 @@ class Pops:
                                              T0 + timedelta(seconds=seconds)))
 
     def ring(self, linkedid: str, operator: str = "alice", seat: str = "seat1",
-             seconds: float = 42, caller_id: str | None = CALLER) -> None:
+             seconds: float = 42, caller_id: str | None = CALLER, campaign: str | None = None,
+             campaign_ticket: str | None = None) -> None:
         self.bus.publish(events.AgentCalled(linkedid, "operators", seat, operator, caller_id,
-                                            T0 + timedelta(seconds=seconds)))
+                                            T0 + timedelta(seconds=seconds), campaign,
+                                            campaign_ticket))
 
     def answer(self, linkedid: str, operator: str = "alice", seat: str = "seat1") -> None:
         self.bus.publish(events.QueueCallAnswered(linkedid, "operators", seat, operator, 45,
@@ -120,6 +122,48 @@ async def test_the_pop_shows_the_campaign_calls_the_center_placed_to_the_caller(
 
     assert [(c["linkedid"], c["origin"]) for c in pop["previous_calls"]] == [
         ("campaign-1", "campaign")]
+
+
+async def test_a_campaign_call_shows_its_campaign_and_the_contacts_ticket(
+    sessions: Sessions,
+) -> None:
+    contact_ticket = await add_call(sessions, "fault-1", CALLER, T0 - timedelta(days=5))
+    async with sessions() as session:
+        await resolve(session, contact_ticket, "Guasto riparato", "bob")
+    own = await add_call(sessions, "campaign-call", CALLER, T0)  # opened at the hand-off
+    pops = Pops(sessions)
+    feed = pops.service.open_console("alice")
+
+    pops.ring("campaign-call", campaign="Faults March", campaign_ticket=contact_ticket)
+    pop = (await next_message(feed))["pop"]
+
+    assert pop["campaign"] == "Faults March"
+    assert pop["campaign_ticket"] == {"tracking_code": contact_ticket, "status": "resolved"}
+    assert pop["ticket"]["tracking_code"] == own
+
+
+async def test_a_campaign_ticket_that_does_not_exist_is_shown_as_not_found(
+    sessions: Sessions,
+) -> None:
+    await add_call(sessions, "campaign-call", CALLER, T0)
+    pops = Pops(sessions)
+    feed = pops.service.open_console("alice")
+
+    pops.ring("campaign-call", campaign="Alerts", campaign_ticket="0000000")
+    pop = (await next_message(feed))["pop"]
+
+    assert pop["campaign_ticket"] == {"tracking_code": "0000000", "status": None}
+
+
+async def test_a_call_of_the_toll_free_number_has_no_campaign(sessions: Sessions) -> None:
+    await add_call(sessions, "call-1", CALLER, T0)
+    pops = Pops(sessions)
+    feed = pops.service.open_console("alice")
+
+    pops.ring("call-1")
+    pop = (await next_message(feed))["pop"]
+
+    assert pop["campaign"] is None and pop["campaign_ticket"] is None
 
 
 async def test_the_contact_who_keyed_their_pin_wins_over_the_caller_id(
