@@ -11,13 +11,12 @@ from collections.abc import Mapping, Sequence
 import structlog
 from fastapi import APIRouter
 
-from centralino.core.domain import CliGroup, Core, Domain, Plugin
+from centralino.core.domain import Core, Domain, Plugin
 from centralino.core.hours.service import HoursService
 from centralino.core.stasis import CallScript
 from centralino.core.tasks import TaskSet
 from config.loader import ConfigError
 from cti.tickets.desk import TicketDesk
-from ivr.cli import app as config_app
 from ivr.http import reload_router
 from ivr.locations import media_dirs, sounds_location
 from ivr.notices import prepare_notices
@@ -91,5 +90,4 @@ class Ivr(Domain):
         self._reloads.spawn(reload(), name="menu-reload")
 
 
-PLUGIN = Plugin("ivr", build=Ivr, commands=(
-    CliGroup("config", config_app, "Configuration files: check the IVR menu."),))
+PLUGIN = Plugin("ivr", build=Ivr)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from centralino.app.config_cli import app as config_app
 from centralino.app.domains import PLUGINS
 from centralino.app.engine_cli import register as register_engine_commands
 from centralino.core.cli_support import root_options
@@ -14,6 +15,8 @@ app.callback()(root_options)  # --config before the subcommand
 for plugin in PLUGINS:
     for group in plugin.commands:
         app.add_typer(group.app, name=group.name, help=group.help)
+app.add_typer(config_app, name="config",
+              help="Configuration files: check a menu, a campaign, a script.")
 register_engine_commands(app)
 
 

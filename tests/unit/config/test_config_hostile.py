@@ -17,13 +17,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from typer.testing import CliRunner
 
+from centralino.app.config_cli import app as config_app
 from centralino.core.health import ComponentHealth, HealthReport
 from centralino.core.web import create_web_app
 from config.loader import ConfigError, load_settings
 from config.safe_yaml import MAX_DEPTH, MAX_INT_DIGITS, MAX_NODES
 from config.settings import WebSettings
 from ivr.check import check_menu
-from ivr.cli import app as config_app
 from ivr.http import reload_router
 from ivr.plan import load_plan
 from ivr.prompts import PromptStore

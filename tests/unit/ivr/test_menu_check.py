@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
+from centralino.app.config_cli import app
 from config.loader import ConfigProblem
 from config.settings import SandboxSettings
 from ivr.check import CheckReport, check_menu
-from ivr.cli import app
 
 SANDBOX_ROOT = SandboxSettings().root.expanduser()
 SANDBOX_SOUNDS = SANDBOX_ROOT / "usr/share/asterisk/sounds"

@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner, Result
 
 import outbound
-from ivr.cli import app as config_app
+from centralino.app.config_cli import app as config_app
 from outbound.cli import app
 from outbound.rules import Budget
+from outbound.script_files import script_path
 from outbound.store import AttemptReport, change_state, claim_attempts, finish_attempt, get_campaign
 from outbound.terms import Disposition
 from tests.conftest import sqlite_url
@@ -256,3 +257,18 @@ def test_config_check_takes_a_campaign_file(files: Path) -> None:
         "2 errors, 0 warnings",
         f"error {bad}:4: windo: unknown key (did you mean 'window'?)",
         f"error {bad}:5: ring_seconds: Input should be greater than or equal to 15 (got 3)"]
+
+
+def test_config_check_takes_a_script_and_a_campaigns_scripts(files: Path) -> None:
+    shipped = script_path("fault_check")
+    good = CliRunner().invoke(config_app, ["check", str(shipped)])
+    assert (good.exit_code, good.stdout.startswith("script OK: ")) == (0, True), good.output
+    broken = files / "broken.yaml"
+    broken.write_text(shipped.read_text(encoding="utf-8").replace(
+        "entry: {human:", "entry: {human: nowhere, was:"), encoding="utf-8")
+    result = CliRunner().invoke(config_app, ["check", str(broken)])
+    assert result.exit_code == 2 and f"error {broken}:" in result.stderr, result.output
+    campaign = files / "uses_broken.yaml"
+    campaign.write_text("version: 1\nname: x\nscript: broken.yaml\n", encoding="utf-8")
+    named = CliRunner().invoke(config_app, ["check", str(campaign)])
+    assert named.exit_code == 2 and str(broken) in named.stderr, named.output

@@ -1,4 +1,6 @@
-"""``centralino config check [FILE]``: a menu file's problems, before a caller meets them."""
+"""``centralino config check [FILE]``: a configuration file's problems, before a caller (or a
+customer) meets them: the IVR menu, a settings file's menu, a campaign file and its scripts, an
+outbound script. It lives in the composition root because it checks every domain's files."""
 
 from __future__ import annotations
 
@@ -11,10 +13,11 @@ import typer
 from rich.markup import escape
 
 from centralino.core.cli_support import ConfigOption, JsonOption, err_console
-from config.campaign import CampaignFile
-from config.loader import ConfigError, load_settings, load_yaml_model, read_yaml
+from config.loader import ConfigError, load_settings, read_yaml
 from config.settings import Settings
 from ivr.check import CheckReport, check_menu
+from outbound.campaigns import read_campaign_file, resolve_script
+from outbound.script_check import check_script
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -30,15 +33,19 @@ def _group() -> None:
 @app.command("check")
 def check(
     file: Annotated[Path | None, typer.Argument(
-        help="A menu file, or a settings file whose ivr.menu_file is checked (default: the "
-             "effective configuration's menu file).", dir_okay=False)] = None,
+        help="A menu file, a campaign file, an outbound script, or a settings file whose "
+             "ivr.menu_file is checked (default: the effective configuration's menu file).",
+        dir_okay=False)] = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Check the IVR menu file: targets, reachability, ways out, classifications, sounds; or
-    a campaign file (its keys, with their lines)."""
-    if file is not None and _is_campaign(file):
+    """Check the IVR menu file: targets, reachability, ways out, classifications, sounds; a
+    campaign file (its keys, with their lines, and its scripts); or an outbound script."""
+    kind = _kind(file) if file is not None else "settings"
+    if file is not None and kind == "campaign":
         report = _check_campaign(file)
+    elif file is not None and kind == "script":
+        report = _check_script(file, config)
     else:
         report = _check(file, config)
     if as_json:
@@ -47,27 +54,44 @@ def check(
                                "warnings": [asdict(p) for p in report.warnings]},
                               ensure_ascii=False))
     else:
-        _print(report)
+        _print(report, "script" if kind == "script" else "menu")
     if report.errors:
         raise typer.Exit(2)
 
 
-def _is_campaign(file: Path) -> bool:
-    """A campaign file has ``script`` and no ``nodes`` (a menu) nor ``ivr`` (settings)."""
+def _kind(file: Path) -> str:
+    """``campaign`` (``script`` and no ``nodes`` nor ``ivr``), ``script`` (``nodes`` and an
+    ``entry`` with a ``human`` node), ``menu`` (other ``nodes``) or ``settings``."""
     try:
-        keys = read_yaml(file).data.keys()
+        data = read_yaml(file).data
     except ConfigError:
-        return False  # _check reports it
-    return "script" in keys and not {"nodes", "ivr"} & keys
+        return "settings"  # _check reports it
+    keys = data.keys()
+    if "script" in keys and not {"nodes", "ivr"} & keys:
+        return "campaign"
+    entry = data.get("entry")
+    if "nodes" in keys and isinstance(entry, dict) and "human" in entry:
+        return "script"
+    return "menu" if "nodes" in keys else "settings"
 
 
 def _check_campaign(file: Path) -> CheckReport:
-    """The campaign file's problems; its scripts are checked by ``campaigns check``."""
+    """The campaign file's problems, and those of each stage's script."""
     try:
-        campaign = load_yaml_model(file, CampaignFile)
+        draft = read_campaign_file(file, resolve_script)
     except ConfigError as exc:
         return CheckReport(errors=list(exc.problems))
-    return CheckReport(campaign=campaign.name)
+    return CheckReport(campaign=draft.file.name)
+
+
+def _check_script(file: Path, config: Path | None) -> CheckReport:
+    """An outbound script's problems, its sounds looked up as for the menu."""
+    try:
+        settings = load_settings(config)
+    except ConfigError as exc:
+        return CheckReport(errors=list(exc.problems))
+    sounds_dir, sounds_root = _sounds(settings)
+    return check_script(file, sounds_dir, sounds_root=sounds_root)
 
 
 def _check(file: Path | None, config: Path | None) -> CheckReport:
@@ -102,7 +126,7 @@ def _sounds(settings: Settings) -> tuple[Path | None, Path | None]:
     return sounds_dir, root if sounds_dir.is_relative_to(root) else None
 
 
-def _print(report: CheckReport) -> None:
+def _print(report: CheckReport, what: str) -> None:
     for kind, colour, problems in (("error", "red", report.errors),
                                    ("warning", "yellow", report.warnings)):
         for problem in problems:
@@ -112,9 +136,9 @@ def _print(report: CheckReport) -> None:
     if report.errors:
         err_console.print(f"{_count(len(report.errors), 'error')}, {warnings}", highlight=False)
     elif report.campaign is not None:
-        typer.echo(f"campaign OK: {report.campaign} (its scripts: centralino campaigns check)")
+        typer.echo(f"campaign OK: {report.campaign}, and its scripts")
     else:
-        typer.echo(f"menu OK: {_count(report.nodes, 'node')}, {warnings}")
+        typer.echo(f"{what} OK: {_count(report.nodes, 'node')}, {warnings}")
 
 
 def _count(number: int, noun: str) -> str:
