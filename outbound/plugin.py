@@ -57,6 +57,7 @@ class Outbound(Domain):
         self._sessions = core.sessions
         self._clock = core.clock
         self._survey = core.settings.acd.post_call_survey
+        self._trunk = bool(core.settings.toll_free.outbound_contact)
         self._survey_plan: ScriptPlan | None = None
         self.plans = ScriptPlans(core.services.get(PromptStore), sounds_location(core.settings))
         self.service = OutboundService(
@@ -88,9 +89,14 @@ class Outbound(Domain):
         return self._hours.office_hours.zone.key
 
     async def start(self) -> None:
-        """Load the post-call survey's script (ConfigError if it has errors); start dialling."""
+        """Load the post-call survey's script (ConfigError if it has errors); start dialling,
+        if calls can go out (``toll_free.outbound_contact``)."""
         if self._survey is not None:
             self._survey_plan = await self.plans.get(self._survey)
+        if not self._trunk:  # every number would fail as if it did not exist
+            log.warning("outbound.no_trunk", hint="set toll_free.outbound_contact: running "
+                                                  "campaigns wait, nothing is dialled")
+            return
         await self.service.start()
 
     async def stop(self) -> None:

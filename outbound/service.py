@@ -150,6 +150,11 @@ class OutboundService:
         await self._tasks.wait()
 
     @property
+    def running(self) -> bool:
+        """Whether the dial loop follows the running campaigns."""
+        return self._loop is not None
+
+    @property
     def calls_in_flight(self) -> int:
         return len(self._calls)
 
