@@ -260,3 +260,20 @@ async def customers(port: int, *extra: str, trace: Path | None = None
             if process.returncode is None:
                 process.kill()
             await process.wait()
+
+
+async def _answer_until_stopped(port: int) -> None:
+    async with customers(port) as process:
+        print(f"campaign customers on 127.0.0.1:{port} (last digit of the number: 1 presses 1, "
+              "2 busy, 3 no answer, 4 answering machine, 8 presses 2, 9 opts out); Ctrl-C stops")
+        await process.wait()
+
+
+if __name__ == "__main__":  # the README's tour: customers behind the sandbox's trunk
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Campaign customers: a sipp phone behind the "
+                                                 "trunk (toll_free.outbound_contact).")
+    parser.add_argument("--port", type=int, default=5070)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_answer_until_stopped(parser.parse_args().port))
