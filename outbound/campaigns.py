@@ -13,7 +13,7 @@ import asyncio
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -108,9 +108,11 @@ async def create_campaign(session: AsyncSession, draft: CampaignDraft, *, now: d
 
 
 async def import_list(session: AsyncSession, campaign_id: int, path: Path, *,
-                      now: datetime, load: ScriptLoader = load_script) -> store.ImportCounts:
+                      now: datetime, load: ScriptLoader = load_script,
+                      expire_days: int | None = None) -> store.ImportCounts:
     """Read the CSV or XLSX list ``path``, check it against the campaign's scripts (its
     languages, every variable they say, as its type) and add its contacts; all or nothing.
+    Each expires ``expire_days`` after now (default: the campaign file's ``expire_days``).
 
     Raises :class:`outbound.lists.ListRefused` (every problem, nothing added),
     :class:`ScriptsRefused` (a script that no longer loads), :class:`store.CampaignNotFound`,
@@ -119,7 +121,9 @@ async def import_list(session: AsyncSession, campaign_id: int, path: Path, *,
     campaign = await store.get_campaign(session, campaign_id)
     contacts = await asyncio.to_thread(  # a big list takes a while: not on the event loop
         _checked_list, campaign_id, campaign.scripts, path, load)
-    return await store.import_contacts(session, campaign_id, contacts, now=now)
+    expires_at = None if expire_days is None else now + timedelta(days=expire_days)
+    return await store.import_contacts(session, campaign_id, contacts, now=now,
+                                       expires_at=expires_at)
 
 
 def _checked_list(campaign_id: int, scripts: Sequence[str], path: Path,

@@ -118,12 +118,15 @@ def create_command(file: ExistingFile, as_json: JsonOption = False,
 
 @app.command("import")
 def import_command(campaign_id: CampaignId, file: ExistingFile, as_json: JsonOption = False,
+                   expire_days: Annotated[int | None, typer.Option(
+                       min=1, max=365, help="These contacts expire this many days from now "
+                                            "(default: the campaign's expire_days).")] = None,
                    config: ConfigOption = None) -> None:
-    """Add the contacts of a CSV or XLSX list (all or nothing; numbers already in the
-    campaign are merged)."""
+    """Add the contacts of a CSV or XLSX list, to a draft or a running campaign (all or
+    nothing; numbers already in the campaign are merged)."""
     try:
         counts = _on_database(config, lambda session: import_list(
-            session, campaign_id, file, now=now()))
+            session, campaign_id, file, now=now(), expire_days=expire_days))
     except ScriptsRefused as exc:
         report_problems(exc.problems)
         raise fail(f"campaign {campaign_id} takes no list: its scripts have errors") from None

@@ -96,9 +96,11 @@ class CampaignDesk:
                                                        created_by=user.name)
             return campaigns.campaign_json(campaign)
 
-    async def import_list(self, campaign_id: int, upload: UploadFile) -> dict[str, Any]:
+    async def import_list(self, campaign_id: int, upload: UploadFile,
+                          expire_days: int | None = None) -> dict[str, Any]:
         async with saved_upload(upload, LIST_SUFFIXES) as path, self.sessions() as session:
-            counts = await campaigns.import_list(session, campaign_id, path, now=self._clock())
+            counts = await campaigns.import_list(session, campaign_id, path, now=self._clock(),
+                                                 expire_days=expire_days)
         return {"imported": counts.imported, "merged": counts.merged, "errors": []}
 
     async def change(self, campaign_id: int, action: str) -> dict[str, Any]:

@@ -37,6 +37,8 @@ from outbound.desk import REFUSED, CampaignDesk, refusal
 Manager = Annotated[User, Depends(current_user(Permission.CAMPAIGNS))]
 Action = Literal["start", "pause", "resume", "stop"]
 Upload = Annotated[UploadFile, File(description="the file, as multipart form data")]
+ExpireDays = Annotated[int | None, Query(ge=1, le=365, description="the contacts expire this "
+                                         "many days from now (default: the campaign's)")]
 MAX_RESULTS = 100_000
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -84,8 +86,9 @@ def campaigns_api(desk: CampaignDesk) -> APIRouter:
         return await answer(desk.status(campaign_id))
 
     @router.post("/api/campaigns/{campaign_id}/contacts")
-    async def import_contacts(campaign_id: RowId, _user: Manager, file: Upload) -> Response:
-        return await answer(desk.import_list(campaign_id, file))
+    async def import_contacts(campaign_id: RowId, _user: Manager, file: Upload,
+                              expire_days: ExpireDays = None) -> Response:
+        return await answer(desk.import_list(campaign_id, file, expire_days))
 
     @router.post("/api/campaigns/{campaign_id}/mark")
     async def mark(campaign_id: RowId, body: MarkBody, _user: Manager) -> Response:

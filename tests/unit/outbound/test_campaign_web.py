@@ -11,12 +11,14 @@ import csv
 import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest_asyncio
 from fastapi import FastAPI
 from openpyxl import load_workbook
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from centralino.core.auth.models import Role
@@ -24,6 +26,7 @@ from centralino.core.web import create_web_app
 from config.loader import ConfigError, ConfigProblem
 from outbound.desk import CampaignDesk
 from outbound.http import campaigns_api
+from outbound.models import CampaignContact
 from outbound.pages import campaign_pages
 from outbound.rules import Budget
 from outbound.store import AttemptReport, claim_attempts, finish_attempt
@@ -273,6 +276,22 @@ async def test_the_api_creates_imports_and_moves_a_campaign(maria: Signed) -> No
     assert closed.status_code == 409
     assert (await maria.api("POST", "/api/campaigns/77/start")).status_code == 404
     assert (await maria.api("POST", f"/api/campaigns/{campaign_id}/explode")).status_code == 422
+
+
+async def test_contacts_added_to_a_running_campaign_expire_when_told(
+    maria: Signed, site: CampaignSite,
+) -> None:
+    campaign_id = await started_with_calls(maria, site)
+    added = await maria.post_file(f"/api/campaigns/{campaign_id}/contacts?expire_days=3",
+                                  "l.csv", b"phone,amount\n3331112222,5\n")
+    assert added.json() == {"imported": 1, "merged": 0, "errors": []}
+    async with site.sessions() as session:
+        expiry = await session.scalar(select(CampaignContact.expires_at).where(
+            CampaignContact.phone == "+393331112222"))
+    assert expiry is not None and expiry.replace(tzinfo=NOW.tzinfo) == NOW + timedelta(days=3)
+    too_long = await maria.post_file(f"/api/campaigns/{campaign_id}/contacts?expire_days=999",
+                                     "l.csv", b"phone,amount\n3331113333,5\n")
+    assert too_long.status_code == 422
 
 
 async def test_the_api_refuses_to_start_a_campaign_whose_script_broke(

@@ -9,17 +9,19 @@ import asyncio
 import csv
 import json
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner, Result
 
 import outbound
 from centralino.app.config_cli import app as config_app
 from outbound.cli import app
+from outbound.models import CampaignContact
 from outbound.rules import Budget
 from outbound.script_files import script_path
 from outbound.store import AttemptReport, change_state, claim_attempts, finish_attempt, get_campaign
@@ -98,6 +100,22 @@ async def test_import_prints_the_counts(files: Path, sqlite_sessions: Sessions) 
     assert json.loads(result.stdout) == {"imported": 2, "merged": 1, "errors": []}
     again = await campaigns(files, "import", str(campaign_id), str(files / "good.csv"))
     assert again.stdout == "0 contacts imported, 3 merged\n"
+
+
+async def test_contacts_added_later_expire_when_told(files: Path, sqlite_sessions: Sessions
+                                                     ) -> None:
+    campaign_id = await created(files)
+    result = await campaigns(files, "import", str(campaign_id), str(files / "good.csv"),
+                             "--expire-days", "5")
+    assert result.exit_code == 0, result.output
+    async with sqlite_sessions() as session:
+        expiries = (await session.scalars(select(CampaignContact.expires_at))).all()
+    assert expiries and all(
+        timedelta(days=5) - timedelta(minutes=5) < expiry.replace(tzinfo=UTC) - _now()
+        <= timedelta(days=5) for expiry in expiries)
+    refused = await campaigns(files, "import", str(campaign_id), str(files / "good.csv"),
+                              "--expire-days", "0")
+    assert refused.exit_code == 2
 
 
 async def test_a_bad_row_is_one_line_per_problem_exit_2_and_nothing_imported(
