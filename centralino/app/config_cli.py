@@ -14,15 +14,12 @@ from rich.markup import escape
 
 from centralino.core.cli_support import ConfigOption, JsonOption, err_console
 from config.loader import ConfigError, load_settings, read_yaml
-from config.settings import Settings
 from ivr.check import CheckReport, check_menu
+from ivr.locations import sounds_location
 from outbound.campaigns import read_campaign_file, resolve_script
 from outbound.script_check import check_script
 
 app = typer.Typer(no_args_is_help=True)
-
-SANDBOX_SOUNDS = Path("usr/share/asterisk/sounds")
-"""Asterisk's sounds directory inside the sandbox's root filesystem."""
 
 
 @app.callback()
@@ -90,7 +87,7 @@ def _check_script(file: Path, config: Path | None) -> CheckReport:
         settings = load_settings(config)
     except ConfigError as exc:
         return CheckReport(errors=list(exc.problems))
-    sounds_dir, sounds_root = _sounds(settings)
+    sounds_dir, sounds_root = sounds_location(settings)
     return check_script(file, sounds_dir, sounds_root=sounds_root)
 
 
@@ -109,21 +106,8 @@ def _check(file: Path | None, config: Path | None) -> CheckReport:
         settings = load_settings(config)
     except ConfigError as exc:
         return CheckReport(errors=list(exc.problems))
-    sounds_dir, sounds_root = _sounds(settings)
+    sounds_dir, sounds_root = sounds_location(settings)
     return check_menu(menu_file or settings.ivr.menu_file, sounds_dir, sounds_root=sounds_root)
-
-
-def _sounds(settings: Settings) -> tuple[Path | None, Path | None]:
-    """Asterisk's sounds directory, and the root filesystem it is chrooted in, if known.
-
-    ``ivr.sounds_dir``, else the sandbox's if it exists.
-    """
-    root = settings.sandbox.root.expanduser()
-    sounds_dir = settings.ivr.sounds_dir
-    if sounds_dir is None:
-        sounds_dir = root / SANDBOX_SOUNDS
-        return (sounds_dir, root) if sounds_dir.is_dir() else (None, None)
-    return sounds_dir, root if sounds_dir.is_relative_to(root) else None
 
 
 def _print(report: CheckReport, what: str) -> None:
