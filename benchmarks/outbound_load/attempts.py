@@ -26,6 +26,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 from outbound.dialer import DIAL_CONTEXT
@@ -49,6 +50,21 @@ def _pair(name: str) -> tuple[str, str] | None:
         return None
     pair, _, side = name.rpartition(";")
     return pair, side
+
+
+def busiest_second(times: list[float]) -> int:
+    """The most of ``times`` (seconds, sorted) within any one second."""
+    most, first = 0, 0
+    for last, at in enumerate(times):
+        while at - times[first] >= 1.0:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
+
+
+def closest_ms(times: list[float]) -> float | None:
+    """The shortest gap between two consecutive ``times`` (sorted), in ms."""
+    return min(((b - a) * 1000 for a, b in pairwise(times)), default=None)
 
 
 @dataclass
@@ -171,15 +187,8 @@ class AttemptClock:
                 spans.append((finish - begin) * 1000)
         return spans
 
-    def busiest_second(self) -> int:
-        """The most attempts originated within any one second."""
-        times = sorted(a.originated for a in self.attempts.values())
-        most, first = 0, 0
-        for last, at in enumerate(times):
-            while at - times[first] >= 1.0:
-                first += 1
-            most = max(most, last - first + 1)
-        return most
+    def originations(self) -> list[float]:
+        return sorted(a.originated for a in self.attempts.values())
 
     def in_flight(self) -> tuple[int, float]:
         """Attempts under way at once (originated, not ended): the most, and the time-weighted

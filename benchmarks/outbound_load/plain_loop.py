@@ -64,6 +64,7 @@ class PlainLoop:
         self._channels = asyncio.Semaphore(max_channels)
         self._calls: set[str] = set()  # attempts (their count) under way
         self.errors: list[str] = []
+        self.sent: list[float] = []  # when each Originate was sent (epoch seconds)
 
     def on_user_event(self, event: Any) -> None:
         if event.get("UserEvent") in _ENDS:
@@ -83,6 +84,7 @@ class PlainLoop:
             await asyncio.sleep(next_at - time.monotonic())
             next_at += self._spacing
             self._calls.add(str(count))
+            self.sent.append(time.time())
             try:
                 await originate(
                     self._ami, action_id=f"plain-{count}",

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import io
+import json
 import pstats
 import sys
 import tempfile
@@ -32,7 +34,7 @@ sys.path.insert(1, str(REPO))  # run as a script: benchmarks.* and the campaign 
 import campaign
 import httpx
 import report
-from attempts import WANTED, AttemptClock
+from attempts import WANTED, AttemptClock, busiest_second, closest_ms
 from invites import calls_per_number, customers_phone
 from plain_loop import PlainLoop, dialplan
 from rich.console import Console
@@ -101,9 +103,11 @@ def time_limit(contacts: int) -> float:
 
 async def run_pass(name: str, setup: Pass, work_dir: Path,
                    dial: Callable[[Callable[[int], None]], Coroutine[Any, Any, None]],
+                   sent: Callable[[], list[float]],
                    settled: Callable[[], Awaitable[bool]] | None = None) -> report.PassRun:
     """Dial the list with ``dial(placed)`` while the customers answer and the observer times
-    every attempt; done when every attempt has ended (and ``settled()`` says so)."""
+    every attempt; done when every attempt has ended (and ``settled()`` says so). ``sent()``:
+    when the dialler sent each Originate, by its own clock."""
     file = campaign.campaign_file()
     clock = AttemptClock()
     total = len(setup.numbers)
@@ -144,10 +148,14 @@ async def run_pass(name: str, setup: Pass, work_dir: Path,
             errors.append("the observer's ARI connection was dropped: times are incomplete")
     calls = calls_per_number(messages)
     most, average = clock.in_flight()
+    sends = sorted(sent())
     humans, machines = frozenset(HUMAN), frozenset(MACHINE)
     return report.PassRun(
         name=name, contacts=total, originated=len(clock.attempts), ended=clock.ended,
-        dial_statuses=clock.dial_statuses(), busiest_second=clock.busiest_second(),
+        dial_statuses=clock.dial_statuses(), busiest_second=busiest_second(clock.originations()),
+        closest_ms=closest_ms(clock.originations()),
+        sent_busiest_second=busiest_second(sends) if sends else None,
+        sent_closest_ms=closest_ms(sends),
         attempts_per_second=round(len(clock.attempts) / max(clock.dialling_seconds(), 1e-9), 2),
         in_flight_max=most, in_flight_avg=round(average, 1),
         originate_to_ringing_ms=measure.distribution(clock.spans_ms("originated", "ringing")),
@@ -166,6 +174,18 @@ async def run_pass(name: str, setup: Pass, work_dir: Path,
         errors=errors)
 
 
+def dialled_at(log_file: Path) -> list[float]:
+    """When the engine sent each Originate: its ``outbound.dialling`` log lines' times."""
+    times = []
+    with open(log_file, encoding="utf-8", errors="replace") as log:
+        for line in log:
+            if '"outbound.dialling"' in line:
+                with contextlib.suppress(ValueError, KeyError):
+                    times.append(datetime.fromisoformat(json.loads(line)["timestamp"])
+                                 .timestamp())
+    return times
+
+
 def engine_metrics(settings: Settings) -> dict[str, Any]:
     """The engine's largest event-loop lag (ms), from its /metrics."""
     try:
@@ -178,7 +198,7 @@ def engine_metrics(settings: Settings) -> dict[str, Any]:
 
 async def plain_pass(setup: Pass, work_dir: Path, loop: PlainLoop) -> report.PassRun:
     run = await run_pass("plain_loop", setup, work_dir,
-                         lambda placed: loop.dial(setup.numbers, placed))
+                         lambda placed: loop.dial(setup.numbers, placed), lambda: loop.sent)
     run.errors += loop.errors
     return run
 
@@ -210,7 +230,8 @@ async def engine_pass(setup: Pass, work_dir: Path, config: Path, database_url: s
         async def settled() -> bool:
             return (await campaign.recorded(database_url, campaign_id))[2] == 0
 
-        run = await run_pass("engine", setup, work_dir, start, settled)
+        run = await run_pass("engine", setup, work_dir, start,
+                             lambda: dialled_at(work_dir / "engine.log"), settled)
         attempts, dispositions, _ = await campaign.recorded(database_url, campaign_id)
         run.engine = {"attempts": sum(attempts.values()), "dispositions": dict(dispositions),
                       "idle_cpu_percent": round(100 * idle, 2),
