@@ -18,17 +18,23 @@ CENTRALINO = Path(sys.executable).with_name("centralino")
 
 
 class Engine:
-    """``centralino run`` as a child process (its CPU time is read from /proc)."""
+    """``centralino run`` as a child process (its CPU time is read from /proc); with
+    ``profile``, run under cProfile, its statistics written there when it stops."""
 
-    def __init__(self, config: Path, log_file: Path) -> None:
+    def __init__(self, config: Path, log_file: Path, profile: Path | None = None) -> None:
         self._config = config
         self._log_file = log_file
+        self._profile = profile
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> int:
+        command = [str(CENTRALINO)]
+        if self._profile is not None:
+            command = [sys.executable, "-m", "cProfile", "-o", str(self._profile),
+                       "-m", "centralino"]
         with open(self._log_file, "ab") as log:
             self.process = subprocess.Popen(
-                [str(CENTRALINO), "run", "--config", str(self._config)],
+                [*command, "run", "--config", str(self._config)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True)
         return self.process.pid

@@ -4,8 +4,11 @@ A call may start when it has a channel under both ``max_channels`` (the engine's
 ``outbound.max_channels`` and the campaign's ``pacing.max_channels``: calls in flight, counted
 from the claim until the attempt ends) and a token in both calls-per-second buckets. A token
 bucket here holds at most one token: calls are spaced ``1 / calls_per_second`` apart, never
-bunched after a quiet spell, so any one-second window holds the cap. Waiting is done with an
-injected clock and sleep, so tests run on a clock they control.
+bunched after a quiet spell, so any one-second window holds the cap. The dial loop takes the
+channel (:meth:`Pacer.reserve`) before it claims an attempt and the tokens (:meth:`Pacer.pace`)
+after, right before the ``Originate``: a claim that takes longer than the one before (a
+database transaction) then cannot bunch two starts. Waiting is done with an injected clock and
+sleep, so tests run on a clock they control.
 """
 
 from __future__ import annotations
@@ -91,20 +94,29 @@ class Pacer:
 
     async def acquire(self, campaign_id: int, caps: Caps) -> Slot:
         """Wait until one more call of the campaign may start under every cap; its slot."""
+        slot = await self.reserve(campaign_id, caps)
+        await self.pace(campaign_id, caps)
+        return slot
+
+    async def reserve(self, campaign_id: int, caps: Caps) -> Slot:
+        """Wait for a channel under both channel caps and hold it; its slot. The call may start
+        once :meth:`pace` returns."""
+        while self.room(campaign_id, caps) == 0:
+            await self._freed.wait()
+        self._calls[campaign_id] = self.in_flight(campaign_id) + 1
+        return Slot(self, campaign_id)
+
+    async def pace(self, campaign_id: int, caps: Caps) -> None:
+        """Wait for a token in both calls-per-second buckets and take them: the call starts now."""
         while True:
-            if self.room(campaign_id, caps) == 0:
-                await self._freed.wait()
-                continue
             now = self._clock()
             bucket = self._bucket(campaign_id, caps, now)
             wait = max(self._engine_bucket.wait_time(now), bucket.wait_time(now))
-            if wait > 0:
-                await self._sleep(wait)
-                continue
-            self._engine_bucket.take(now)
-            bucket.take(now)
-            self._calls[campaign_id] = self.in_flight(campaign_id) + 1
-            return Slot(self, campaign_id)
+            if wait <= 0:
+                break
+            await self._sleep(wait)
+        self._engine_bucket.take(now)
+        bucket.take(now)
 
     def _bucket(self, campaign_id: int, caps: Caps, now: float) -> TokenBucket:
         bucket = self._buckets.get(campaign_id)

@@ -1,10 +1,12 @@
 """The dial loop: running campaigns' due attempts claimed, paced, dialled and reported.
 
 For each running campaign a runner repeats: wait while AMI is down (an Asterisk restart), wait
-for the campaign's window (``window``, ``start_at``, ``end_at``) to be open now, take a slot
-from the :class:`~outbound.pacing.Pacer` (channels and calls per second, the engine's caps and
-the campaign's), check the window again, claim one due attempt from the store and dial it. A
-retry is just another due attempt: the window is checked at every dial.
+for the campaign's window (``window``, ``start_at``, ``end_at``) to be open now, take a
+channel from the :class:`~outbound.pacing.Pacer` (the engine's cap and the campaign's), check
+the window again, claim one due attempt from the store, wait for its turn under the
+calls-per-second caps (taken after the claim, so the claim's own time never bunches two
+``Originate`` s) and dial it. A retry is just another due attempt: the window is checked at
+every dial.
 
 An attempt ends one of three ways, and its slot is freed then:
 
@@ -176,7 +178,7 @@ class OutboundService:
         a slot free, one due); False if none was dialled. Waits for a slot."""
         if not self._ami_ready() or not campaign.may_call(self._clock()):
             return False
-        slot = await self._pacer.acquire(campaign.id, campaign.file.pacing)
+        slot = await self._pacer.reserve(campaign.id, campaign.file.pacing)
         now = self._clock()  # the slot may have taken a while: check again at the dial
         if not self._ami_ready() or not campaign.may_call(now):
             slot.release()
@@ -185,6 +187,7 @@ class OutboundService:
         if not claims:
             slot.release()
             return False
+        await self._pacer.pace(campaign.id, campaign.file.pacing)  # the Originate starts now
         await self._dial(campaign, claims[0], slot)
         return True
 

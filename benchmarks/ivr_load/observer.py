@@ -17,9 +17,10 @@ import contextlib
 import json
 import re
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 import aiohttp
 
@@ -30,6 +31,12 @@ APP = "bench-observer"
 _PROMPT_APPS = frozenset({"background", "playback"})
 _WANTED = ("ChannelDtmfReceived", "PlaybackStarted", "ChannelDialplan", "ChannelDestroyed")
 _SEPARATORS = re.compile(r"[,&:]")
+
+
+class Feeder(Protocol):
+    """What :func:`observe` hands each event's JSON text to."""
+
+    def feed(self, text: str) -> None: ...
 
 
 def _time(stamp: str) -> datetime:
@@ -96,18 +103,19 @@ class Connection:
 
 
 @contextlib.asynccontextmanager
-async def observe(settings: Settings, password: str, observer: LatencyObserver
-                  ) -> AsyncIterator[Connection]:
-    """Feed ``observer`` every event Asterisk publishes, while the context is open."""
+async def observe(settings: Settings, password: str, observer: Feeder,
+                  wanted: Sequence[str] = _WANTED) -> AsyncIterator[Connection]:
+    """Feed ``observer`` every event of the ``wanted`` types Asterisk publishes, while the
+    context is open."""
     ari = settings.asterisk.ari
     url = f"ws://{settings.asterisk.host}:{ari.port}/ari/events"
     connection = Connection()
     async with aiohttp.ClientSession(headers=basic_auth_header(ari.username, password)) as http, \
             http.ws_connect(url, params={"app": APP, "subscribeAll": "true"},
                             heartbeat=20, max_msg_size=0) as ws:
-        wanted = {"allowed": [{"type": kind} for kind in _WANTED]}
+        allowed = {"allowed": [{"type": kind} for kind in wanted]}
         async with http.put(f"http://{settings.asterisk.host}:{ari.port}/ari/applications/"
-                            f"{APP}/eventFilter", json=wanted) as response:
+                            f"{APP}/eventFilter", json=allowed) as response:
             response.raise_for_status()
 
         async def read() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from prometheus_client import REGISTRY
@@ -19,7 +20,7 @@ from outbound.models import CampaignAttempt, CampaignContact
 from outbound.pacing import Pacer
 from outbound.rules import Budget
 from outbound.service import LOST_AFTER, OutboundService, RunningCampaign
-from outbound.store import AttemptReport
+from outbound.store import AttemptReport, Claim
 from outbound.terms import Disposition
 
 from .campaigns import NOW, running_campaign
@@ -212,3 +213,56 @@ async def _first_attempt(rig: Rig) -> int:
             return attempts[0].id
         await asyncio.sleep(0.05)
     raise AssertionError("the runner dialled nobody")
+
+
+class PacerClock:
+    """Monotonic seconds that move only when someone sleeps (the pacer's clock)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class UnevenClaims(DatabaseAttempts):
+    """Claims that take the pacer clock's time, each as long as the next of ``seconds``."""
+
+    def __init__(self, sessions: Sessions, clock: PacerClock, seconds: list[float]) -> None:
+        super().__init__(sessions, "engine-a", Budget(per_day=10, per_week=50))
+        self._clock, self._seconds = clock, seconds
+
+    async def claim(self, campaign_id: int, *, now: datetime, limit: int) -> list[Claim]:
+        await self._clock.sleep(self._seconds.pop(0))
+        return await super().claim(campaign_id, now=now, limit=limit)
+
+
+async def test_originates_keep_the_campaigns_spacing_however_long_each_claim_takes(
+    sqlite_sessions: Sessions,
+) -> None:
+    phones = [f"+3933312345{n:02d}" for n in range(5)]
+    async with sqlite_sessions() as session:
+        await running_campaign(session, *phones,
+                               extra="pacing: {max_channels: 10, calls_per_second: 2}\n")
+    clock = PacerClock()
+    # uneven claims, in binary fractions (exact on the clock)
+    store = UnevenClaims(sqlite_sessions, clock, [0.375, 0.0, 0.25, 0.0, 0.4375])
+    starts: list[float] = []
+
+    class TimedDialer(Dialer):
+        async def dial(self, attempt_id: int, number: str, *, ring_seconds: int,
+                       caller_id: str, campaign_id: int) -> None:
+            starts.append(clock.now)
+
+    service = OutboundService(
+        store, TimedDialer(), Pacer(OutboundSettings(max_channels=100, calls_per_second=100),
+                                    clock=clock, sleep=clock.sleep),
+        Clock(NOW), lambda: True, default_caller_id="800100100")
+    [campaign] = await store.running_campaigns()
+    for _ in phones:
+        assert await service.dial_next(campaign)
+
+    assert min(b - a for a, b in pairwise(starts)) >= 0.5 - 1e-9

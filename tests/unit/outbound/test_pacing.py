@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from itertools import pairwise
 
 from outbound.pacing import Pacer, Slot
 
@@ -102,3 +103,18 @@ async def test_room_is_the_lower_of_the_two_channel_caps() -> None:
 
     assert paced.room(1, Caps(3, 100)) == 2
     assert paced.room(2, Caps(10, 100)) == 4
+
+
+async def test_a_slow_claim_between_the_channel_and_the_start_never_bunches_two_starts() -> None:
+    clock = Clock()
+    paced = pacer(Caps(100, 100), clock)
+    caps = Caps(10, 2)
+    starts = []
+    for claim_seconds in (0.375, 0.0, 0.25, 0.0, 0.4375, 0.0078125):  # uneven claims (exact)
+        slot = await paced.reserve(1, caps)
+        await clock.sleep(claim_seconds)
+        await paced.pace(1, caps)
+        starts.append(clock.now)
+        slot.release()
+
+    assert min(b - a for a, b in pairwise(starts)) >= 0.5 - 1e-9
