@@ -41,17 +41,25 @@ ACTIONS = tuple(store.TRANSITIONS)  # start, pause, resume, stop
 CHECKED_ACTIONS = frozenset({"start", "resume"})  # the scripts are checked again first
 
 
-def resolve_script(script: str, base: Path) -> str:
-    """The default resolver: a shipped script by its name (``fault_check``), another by its
-    path (relative to ``base``); the script is loaded and checked
-    (:func:`outbound.script_files.load_script`, its problems with its own file and lines)."""
-    path = script_path(script, base)
-    if not path.is_file():
-        raise ConfigError([ConfigProblem("", "", None, (
-            f"no script {script!r}: neither a shipped one ({', '.join(shipped_scripts())}) "
-            f"nor a file ({path})"))])
-    load_script(path)
-    return script if path.parent == SHIPPED_DIR and "/" not in script else str(path.resolve())
+def script_resolver(sounds: tuple[Path | None, Path | None] = (None, None)) -> ScriptResolver:
+    """A resolver of shipped scripts by their name (``fault_check``) and others by their path
+    (relative to ``base``); each script is loaded and checked
+    (:func:`outbound.script_files.load_script`, its problems with its own file and lines),
+    its sounds looked up in ``sounds`` (Asterisk's sounds directory and chroot) when known."""
+    def resolve(script: str, base: Path) -> str:
+        path = script_path(script, base)
+        if not path.is_file():
+            raise ConfigError([ConfigProblem("", "", None, (
+                f"no script {script!r}: neither a shipped one ({', '.join(shipped_scripts())}) "
+                f"nor a file ({path})"))])
+        load_script(path, sounds=sounds)
+        return script if path.parent == SHIPPED_DIR and "/" not in script else str(path.resolve())
+
+    return resolve
+
+
+resolve_script = script_resolver()
+"""The resolver that does not look for the scripts' sound files."""
 
 
 @dataclass(frozen=True, slots=True)

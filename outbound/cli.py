@@ -37,16 +37,18 @@ from centralino.core.cli_support import (
 )
 from centralino.core.dialing import e164_number
 from config.loader import ConfigError
+from ivr.locations import sounds_location
 from outbound import progress, store
 from outbound.campaigns import (
     ACTIONS,
+    ScriptResolver,
     ScriptsRefused,
     campaign_json,
     change_campaign,
     create_campaign,
     import_list,
     read_campaign_file,
-    resolve_script,
+    script_resolver,
 )
 from outbound.exports import COLUMNS, flat_row, write_csv, write_xlsx
 from outbound.lists import REGION, ListRefused
@@ -81,15 +83,20 @@ def _on_database(config: Path | None,
         raise fail(str(exc).strip("'\"")) from None
 
 
+def _resolver(config: Path | None) -> ScriptResolver:
+    """Scripts checked with their sounds, where Asterisk's sounds are known."""
+    return script_resolver(sounds_location(settings_or_exit(config)))
+
+
 def _echo_json(value: Any) -> None:
     typer.echo(json.dumps(value, ensure_ascii=False, default=str))
 
 
 @app.command("check")
-def check_command(file: ExistingFile) -> None:
-    """Check a campaign file and its scripts, without storing anything."""
+def check_command(file: ExistingFile, config: ConfigOption = None) -> None:
+    """Check a campaign file and its scripts (their sounds too), without storing anything."""
     try:
-        draft = read_campaign_file(file, resolve_script)
+        draft = read_campaign_file(file, _resolver(config))
     except ConfigError as exc:
         report_problems(exc.problems)
         raise typer.Exit(2) from None
@@ -103,7 +110,7 @@ def create_command(file: ExistingFile, as_json: JsonOption = False,
                    config: ConfigOption = None) -> None:
     """Create a campaign (a draft) from its YAML file; prints its id."""
     try:
-        draft = read_campaign_file(file, resolve_script)
+        draft = read_campaign_file(file, _resolver(config))
     except ConfigError as exc:
         report_problems(exc.problems)
         raise typer.Exit(2) from None
@@ -147,7 +154,7 @@ def _action_command(action: str) -> None:
     def command(campaign_id: CampaignId, config: ConfigOption = None) -> None:
         try:
             campaign = _on_database(config, lambda session: change_campaign(
-                session, campaign_id, action, now=now(), resolver=resolve_script))
+                session, campaign_id, action, now=now(), resolver=_resolver(config)))
         except ScriptsRefused as exc:
             report_problems(exc.problems)
             raise fail(f"campaign {campaign_id} not {action}ed: its scripts have errors") \

@@ -21,7 +21,7 @@ from ivr.prompts import PromptStore
 from outbound import models
 from outbound.attempts import DatabaseAttempts
 from outbound.call import CampaignCall
-from outbound.campaigns import resolve_script
+from outbound.campaigns import script_resolver
 from outbound.cli import app as campaigns_app
 from outbound.desk import CampaignDesk
 from outbound.dialer import CampaignDialer, follow_results
@@ -76,7 +76,8 @@ class Outbound(Domain):
                                                        core.sessions, core.clock)
         core.services.provide(OutboundService, self.service, by="outbound")
         self._hours = core.services.get(HoursService)
-        self.desk = CampaignDesk(core.sessions, resolve_script, core.clock)
+        self.desk = CampaignDesk(core.sessions, script_resolver(sounds_location(core.settings)),
+                                 core.clock)
 
     def scripts(self) -> Mapping[str, CallScript]:
         return self._scripts

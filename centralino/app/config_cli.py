@@ -16,7 +16,7 @@ from centralino.core.cli_support import ConfigOption, JsonOption, err_console
 from config.loader import ConfigError, load_settings, read_yaml
 from ivr.check import CheckReport, check_menu
 from ivr.locations import sounds_location
-from outbound.campaigns import read_campaign_file, resolve_script
+from outbound.campaigns import read_campaign_file, script_resolver
 from outbound.script_check import check_script
 
 app = typer.Typer(no_args_is_help=True)
@@ -40,7 +40,7 @@ def check(
     campaign file (its keys, with their lines, and its scripts); or an outbound script."""
     kind = _kind(file) if file is not None else "settings"
     if file is not None and kind == "campaign":
-        report = _check_campaign(file)
+        report = _check_campaign(file, config)
     elif file is not None and kind == "script":
         report = _check_script(file, config)
     else:
@@ -72,10 +72,10 @@ def _kind(file: Path) -> str:
     return "menu" if "nodes" in keys else "settings"
 
 
-def _check_campaign(file: Path) -> CheckReport:
-    """The campaign file's problems, and those of each stage's script."""
+def _check_campaign(file: Path, config: Path | None) -> CheckReport:
+    """The campaign file's problems, and those of each stage's script (sounds included)."""
     try:
-        draft = read_campaign_file(file, resolve_script)
+        draft = read_campaign_file(file, script_resolver(sounds_location(load_settings(config))))
     except ConfigError as exc:
         return CheckReport(errors=list(exc.problems))
     return CheckReport(campaign=draft.file.name)

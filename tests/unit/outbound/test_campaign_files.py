@@ -19,6 +19,7 @@ from outbound.campaigns import (
     import_list,
     read_campaign_file,
     resolve_script,
+    script_resolver,
 )
 from outbound.lists import ListRefused
 from outbound.progress import campaign_status
@@ -95,6 +96,16 @@ def test_a_script_with_errors_is_refused_with_its_own_lines(tmp_path: Path) -> N
     [problem] = refused.value.problems
     assert (problem.file, problem.key_path) == (str(script), "nodes.ask.options.9.target")
     assert problem.line is not None and "opt_uot" in problem.message
+
+
+def test_where_asterisks_sounds_are_known_a_script_needing_a_missing_one_is_refused(
+        tmp_path: Path) -> None:
+    sounds = tmp_path / "sounds"
+    (sounds / "it").mkdir(parents=True)  # Asterisk's sounds, but none of the digits
+    assert resolve_script("payment_reminder", tmp_path) == "payment_reminder"
+    with pytest.raises(ConfigError) as refused:
+        script_resolver((sounds, None))("payment_reminder", tmp_path)
+    assert any("digits/" in str(problem) for problem in refused.value.problems)
 
 
 def test_a_directory_or_a_missing_file_is_no_script(tmp_path: Path) -> None:
