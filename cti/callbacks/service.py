@@ -28,13 +28,21 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import structlog
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from acd.state import SeatState, SeatView
 from centralino.core import events
 from centralino.core.bus import EventBus
-from centralino.core.calls.service import get_call
-from centralino.core.dialing import DialFailed, DialReport
+from centralino.core.calls.service import (
+    get_call,
+    record_call_answered,
+    record_call_ended,
+    record_call_started,
+)
+from centralino.core.calls.terms import CallDisposition, CallOrigin
+from centralino.core.db import run_write
+from centralino.core.dialing import DialFailed, DialOutcome, DialReport
 from centralino.core.hours.rules import CenterState, OfficeHours, Override, effective_status
 from centralino.core.tasks import TaskSet, cancel_and_wait
 from config.settings import CallbackSettings
@@ -55,6 +63,11 @@ log = structlog.get_logger(__name__)
 
 LOOP_INTERVAL_SECONDS = 5.0  # how often idle seats and lost attempts are looked for
 LOST_MARGIN_SECONDS = 60  # after the longest ring + dial, an unreported attempt is lost
+
+
+def call_linkedid(attempt_id: int) -> str:
+    """The key of a callback attempt's row in the calls table (it never enters Stasis)."""
+    return f"callback-{attempt_id}"
 
 
 class CannotCall(Exception):
@@ -210,6 +223,10 @@ class CallbackService:
             task, attempt = await begin_attempt(session, callback_id, operator, seat,
                                                 self._clock())
         self._calling[attempt.id] = operator
+        await self._record_call(attempt.id, lambda connection: record_call_started(
+            connection, call_linkedid(attempt.id), channel=f"Local/{seat}@callback-ring-seat",
+            did=task.caller, at=attempt.started_at, caller_id=task.caller,
+            origin=CallOrigin.CALLBACK))
         log.info("callbacks.calling", callback=task.id, attempt=attempt.id, operator=operator,
                  seat=seat, caller=task.caller)
         self._changed(task)
@@ -225,6 +242,35 @@ class CallbackService:
     def on_result(self, report: DialReport) -> None:
         """The dialplan's report of an attempt (an AMI handler: the work goes in a task)."""
         self._spawn(self.finish(report.attempt_id, outcome_of(report), report.dial_status))
+        self._spawn(self._follow_call(report))
+
+    async def _follow_call(self, report: DialReport) -> None:
+        """The attempt's row in the calls table: the caller's answer (their leg's first
+        ``ANSWER``), then its end (the next report; any other status ends it unanswered)."""
+        linkedid, now = call_linkedid(report.attempt_id), self._clock()
+        async with self._sessions() as session:
+            call = await get_call(session, linkedid)
+        if call is None or call.ended_at is not None:
+            return
+        if report.outcome is DialOutcome.ANSWERED and call.answered_at is None:
+            await self._record_call(report.attempt_id, lambda connection: record_call_answered(
+                connection, linkedid, now))
+            return
+        await self._end_call(report.attempt_id, CallDisposition.ANSWERED
+                             if call.answered_at is not None else CallDisposition.FAILED)
+
+    async def _end_call(self, attempt_id: int, disposition: CallDisposition) -> None:
+        linkedid, now = call_linkedid(attempt_id), self._clock()
+        await self._record_call(attempt_id, lambda connection: record_call_ended(
+            connection, linkedid, now, disposition))
+
+    async def _record_call(self, attempt_id: int, write: Callable[[Connection], None]) -> None:
+        """A write to the calls table; a failure is logged, the callback goes on."""
+        try:
+            async with self._sessions() as session:
+                await run_write(session, write)
+        except Exception:
+            log.exception("callbacks.call_row_failed", attempt=attempt_id)
 
     async def finish(self, attempt_id: int, outcome: CallbackOutcome,
                      dial_status: str | None) -> Callback | None:
@@ -286,6 +332,7 @@ class CallbackService:
         finished = []
         for attempt_id in lost:  # an answered caller is reported at once: these are lost
             log.warning("callbacks.attempt_lost", attempt=attempt_id)
+            await self._end_call(attempt_id, CallDisposition.LOST)
             task = await self.finish(attempt_id, CallbackOutcome.FAILED, None)
             if task is not None:
                 finished.append(task)

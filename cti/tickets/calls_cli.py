@@ -26,8 +26,9 @@ def _group() -> None:
     """Calls the engine has handled."""
 
 COLUMNS = ("linkedid", "channel", "caller_id", "caller_name", "did", "started_at",
-           "answered_at", "ended_at", "duration_seconds", "disposition", "tracking_code")
-TABLE_COLUMNS = ("started_at", "caller_id", "did", "disposition", "duration_seconds",
+           "answered_at", "ended_at", "duration_seconds", "disposition", "origin",
+           "tracking_code")
+TABLE_COLUMNS = ("started_at", "origin", "caller_id", "did", "disposition", "duration_seconds",
                  "tracking_code", "linkedid")
 
 @app.command("list")

@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from centralino.core.calls.terms import CallOrigin
+from centralino.core.calls.terms import CallDisposition, CallOrigin
 from centralino.core.db import Base, UTCDateTime, enum_check
-
-
-class CallDisposition(StrEnum):
-    """How a call is doing (``in_progress``, ``answered``) or how it ended."""
-
-    IN_PROGRESS = "in_progress"
-    ANSWERED = "answered"
-    ABANDONED = "abandoned"  # the caller hung up before the engine answered
-    FAILED = "failed"
-    LOST = "lost"  # the engine or Asterisk went away; closed at recovery
-
 
 OPEN_DISPOSITIONS = (CallDisposition.IN_PROGRESS, CallDisposition.ANSWERED)
 

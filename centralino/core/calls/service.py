@@ -158,17 +158,19 @@ async def previous_calls(session: AsyncSession, *, caller_ids: Collection[str],
 
 
 async def count_calls_by_hour(session: AsyncSession, hours: Sequence[tuple[datetime, datetime]],
-                              marked: Select[str | None]) -> list[tuple[int, int]]:
-    """For each hour ``[start, end)`` of ``hours`` (consecutive), how many calls started in it,
-    and how many of those are among ``marked`` (a subquery of linkedids: another domain's
-    say, such as the calls its IVR queued). One query, counted by the database."""
+                              marked: Select[str | None],
+                              origin: CallOrigin = CallOrigin.INBOUND) -> list[tuple[int, int]]:
+    """For each hour ``[start, end)`` of ``hours`` (consecutive), how many calls of ``origin``
+    (callers', by default) started in it, and how many of those are among ``marked`` (a
+    subquery of linkedids: another domain's say, such as the calls its IVR queued). One query,
+    counted by the database."""
     if not hours:
         return []
     started, is_marked = Call.started_at, Call.linkedid.in_(marked)
     row = (await session.execute(
         select(*(_count_in(started, lo, hi) for lo, hi in hours),
                *(_count_in(started, lo, hi, is_marked) for lo, hi in hours))
-        .where(started >= hours[0][0], started < hours[-1][1]))).one()
+        .where(started >= hours[0][0], started < hours[-1][1], Call.origin == origin))).one()
     counts = [int(value or 0) for value in row]
     return [(counts[n], counts[len(hours) + n]) for n in range(len(hours))]
 

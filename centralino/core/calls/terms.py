@@ -1,8 +1,19 @@
-"""The calls' vocabulary other domains may use: who placed a call, without the table."""
+"""The calls' vocabulary other domains may use: how a call ended, who placed it; without the
+table."""
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+
+class CallDisposition(StrEnum):
+    """How a call is doing (``in_progress``, ``answered``) or how it ended."""
+
+    IN_PROGRESS = "in_progress"
+    ANSWERED = "answered"
+    ABANDONED = "abandoned"  # the caller hung up before the engine answered
+    FAILED = "failed"
+    LOST = "lost"  # the engine or Asterisk went away; closed at recovery
 
 
 class CallOrigin(StrEnum):

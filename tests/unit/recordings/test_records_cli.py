@@ -58,7 +58,7 @@ async def test_calls_and_tickets_are_listed_as_json_with_iso_times(
         "linkedid": "1.1", "channel": "PJSIP/trunk-1", "caller_id": "3331112222",
         "caller_name": "Anna", "did": "800100100", "started_at": "2025-03-01T09:30:00+00:00",
         "answered_at": None, "ended_at": "2025-03-01T09:30:12+00:00", "duration_seconds": 12.0,
-        "disposition": "abandoned", "tracking_code": ticket.tracking_code,
+        "disposition": "abandoned", "origin": "inbound", "tracking_code": ticket.tracking_code,
     }
     assert calls[0]["tracking_code"] is None and calls[0]["disposition"] == "in_progress"
     assert len(json.loads(

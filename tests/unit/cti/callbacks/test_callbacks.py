@@ -14,14 +14,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from acd.state import SeatState, SeatView
 from centralino.core import events
 from centralino.core.bus import EventBus
-from centralino.core.calls.service import record_call_started
+from centralino.core.calls.service import get_call, record_call_started
 from centralino.core.db import run_write
-from centralino.core.dialing import DialFailed
+from centralino.core.dialing import DialFailed, DialReport
 from centralino.core.hours.rules import OfficeHours, Override
 from config.hours import HoursSettings
 from config.settings import CallbackSettings
 from cti.callbacks.models import Callback, CallbackOutcome, CallbackReason
-from cti.callbacks.service import CallbackRequest, CallbackService, CannotCall, NotAtSeat
+from cti.callbacks.service import (
+    CallbackRequest,
+    CallbackService,
+    CannotCall,
+    NotAtSeat,
+    call_linkedid,
+)
 from cti.callbacks.store import CallbackUnavailable, attempts_of, get_callback, list_callbacks
 
 ROME = ZoneInfo("Europe/Rome")
@@ -202,6 +208,29 @@ async def test_call_back_rings_the_operators_seat_for_the_caller(desk: Desk) -> 
         attempt_id, "alice", "seat1", None)
 
 
+@pytest.mark.parametrize(("reports", "answered", "disposition"), [
+    (["ANSWER"], True, "answered"),  # the caller answered: the conversation goes on
+    (["ANSWER", "ANSWER"], True, "answered"),  # ... and ended (the hang-up handler's report)
+    (["BUSY"], False, "failed"),
+])
+async def test_a_callback_is_a_call_too_with_its_origin(
+        desk: Desk, reports: list[str], answered: bool, disposition: str) -> None:
+    task = await opened(desk)
+    await desk.service.call_back(task.id, "alice")
+    attempt_id = desk.dialer.calls[0][0]
+    for status in reports:
+        desk.service.on_result(DialReport(attempt_id, "caller", status))
+        await desk.service.stop()  # waits for the report's work
+    async with desk.sessions() as session:
+        call = await get_call(session, call_linkedid(attempt_id))
+    assert call is not None
+    assert (call.origin, call.caller_id) == ("callback", CALLER)
+    assert (call.answered_at is not None) is answered
+    ended = len(reports) == 2 or not answered
+    assert (call.ended_at is not None, call.disposition) == (
+        ended, disposition if ended else "answered")
+
+
 async def test_a_task_being_called_cannot_be_called_by_another_operator(desk: Desk) -> None:
     desk.seats.views.append(ready_seat("bob", "seat2"))
     task = await opened(desk)
@@ -330,3 +359,6 @@ async def test_an_attempt_never_reported_is_failed_once_its_call_must_be_over(
     [after] = await desk.service.fail_lost_attempts()
     assert (after.id, after.status, after.attempts, after.last_outcome) == (
         task.id, "open", 0, "failed")
+    async with desk.sessions() as session:
+        call = await get_call(session, call_linkedid(desk.dialer.calls[0][0]))
+    assert call is not None and call.disposition == "lost"

@@ -15,7 +15,9 @@ import pytest_asyncio
 from acd.state import SeatState, WaitingCaller
 from centralino.core import events
 from centralino.core.bus import EventBus
-from centralino.core.db import create_engine, session_factory, upgrade_database
+from centralino.core.calls.service import record_call_started
+from centralino.core.calls.terms import CallOrigin
+from centralino.core.db import create_engine, run_write, session_factory, upgrade_database
 from cti.supervisor.call_stats import HourCount, calls_by_hour, day_hours
 from cti.supervisor.hourly_chart import hourly_chart
 from cti.supervisor.http import LiveBoard
@@ -178,6 +180,9 @@ async def test_calls_are_counted_by_local_hour_in_the_database(
         await add_call(db_session_factory, f"c{n}", None, rome_9 + timedelta(minutes=minutes),
                        IvrTrace("", [], outcome, None, "it", None))
     await add_call(db_session_factory, "yesterday", None, rome_9 - timedelta(days=1))
+    async with db_session_factory() as session:  # a call the engine placed: not a caller's
+        await run_write(session, record_call_started, "campaign-1", channel="Local/x;1",
+                        did="s", at=rome_9, origin=CallOrigin.CAMPAIGN)
 
     async with db_session_factory() as session:
         hours = await calls_by_hour(session, date(2026, 3, 2), ROME)
