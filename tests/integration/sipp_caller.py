@@ -16,6 +16,7 @@ from typing import Literal
 from config.settings import Settings
 
 from .dtmf_pcap import DtmfStream
+from .sip_messages import sdp_offer
 
 KEY_GAP_MS = 200  # after a burst of keys, before the next step
 
@@ -69,18 +70,7 @@ _INVITE = """\
     <![CDATA[
       INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
 {headers}
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
-      a=rtpmap:101 telephone-event/8000
-      a=fmtp:101 0-16
+{sdp}
     ]]>
   </send>
   <recv response="100" optional="true"/>
@@ -132,7 +122,8 @@ def scenario_xml(steps: list[Step], end: Literal["wait_for_bye", "hang_up"], wor
     per call. Each plays to its end before the next step, except the last one before waiting
     for the BYE: the IVR may hang up while it plays (a message ended by the caller's silence).
     """
-    body = [_INVITE.format(headers=_HEADERS.format(to_tag="", cseq="1 INVITE"),
+    body = [_INVITE.format(sdp=sdp_offer("user1"),
+                           headers=_HEADERS.format(to_tag="", cseq="1 INVITE"),
                            ack_headers=_HEADERS.format(to_tag="[peer_tag_param]",
                                                        cseq="1 ACK"))]
     stream = DtmfStream()

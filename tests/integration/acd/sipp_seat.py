@@ -17,6 +17,7 @@ from pathlib import Path
 
 from config.settings import Settings
 
+from ..sip_messages import REPLY_OK
 from ..sipp_caller import SippResult, free_udp_port
 
 _HEADER = ('<?xml version="1.0" encoding="ISO-8859-1" ?>\n'
@@ -91,18 +92,7 @@ _ANSWER = """\
   </send>
   <recv request="ACK" crlf="true">{keep_tags}</recv>
 {hang_up}  <recv request="BYE"/>
-  <send>
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-    ]]>
-  </send>
-  <label id="done"/>
+{reply_ok}  <label id="done"/>
 """
 
 _KEEP_TAGS = """
@@ -183,7 +173,7 @@ def phone_xml(seat: str, answer: bool, answer_after_ms: int = 300,
     if answer:
         # sipp refuses a scenario with variables it never uses: the tags only when needed
         hangs_up = hang_up_after_ms is not None
-        body += _ANSWER.format(seat=seat, answer_after_ms=answer_after_ms,
+        body += _ANSWER.format(seat=seat, reply_ok=REPLY_OK, answer_after_ms=answer_after_ms,
                                cancelled=_CANCELLED.format(next=' next="done"'),
                                keep_tags=_KEEP_TAGS if hangs_up else "",
                                hang_up=_HANG_UP.format(seat=seat, talk_ms=hang_up_after_ms)

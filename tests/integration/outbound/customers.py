@@ -33,6 +33,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from ..dtmf_pcap import DtmfStream
+from ..sip_messages import REPLY_OK, sdp_offer
 from ..sipp_caller import free_udp_port
 from ..voicemail.speech import RATE, spoken
 
@@ -70,19 +71,6 @@ _FINAL = """\
   </send>
   <recv request="ACK" next="done"/>
 """
-_REPLY_OK = """\
-  <send>
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-    ]]>
-  </send>
-"""
 _INVITE = """\
   <recv request="INVITE" crlf="true" rrs="true">
     <action>
@@ -116,18 +104,7 @@ _INVITE = """\
       [last_Call-ID:]
       [last_CSeq:]
       Contact: <sip:customer@[local_ip]:[local_port]>
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=customer 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
-      a=rtpmap:101 telephone-event/8000
-      a=fmtp:101 0-16
+{sdp}
     ]]>
   </send>
   <recv request="ACK" crlf="true"/>
@@ -224,7 +201,8 @@ def scenario_xml(workdir: Path) -> str:
     return _HEADER + _INVITE.format(
         kinds=kinds, jumps=jumps, finals=finals, hello=hello, key=key, key_2=key_2,
         key_9=key_9, greeting=greeting,
-        listen_ms=LISTEN_MS, hang_up_ms=HANG_UP_AFTER_MS, reply_ok=_REPLY_OK)
+        listen_ms=LISTEN_MS, hang_up_ms=HANG_UP_AFTER_MS, reply_ok=REPLY_OK,
+        sdp=sdp_offer("customer"))
 
 
 _INVITE_RECEIVED = re.compile(r"^INVITE sip:(\+?[0-9]+)@.*?^Call-ID:\s*(\S+)",
