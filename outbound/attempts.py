@@ -39,9 +39,9 @@ class DatabaseAttempts:
         async with self._sessions() as session:
             return await store.finish_attempt(session, attempt_id, result, now=now) is not None
 
-    async def lost(self, started_before: datetime) -> list[int]:
+    async def unfinished(self, started_before: datetime) -> list[store.Unfinished]:
         async with self._sessions() as session:
-            return await store.lost_attempts(session, started_before)
+            return await store.unfinished_attempts(session, started_before)
 
     async def finish_if_done(self, campaign_id: int, *, now: datetime) -> bool:
         async with self._sessions() as session:

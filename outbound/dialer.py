@@ -98,6 +98,16 @@ class CampaignDialer:
                        "__CENTRALINO_CALLER_ID": caller_id})
 
 
+    async def numbers_in_calls(self) -> set[str]:
+        """The numbers Asterisk has a campaign call to now (its ``campaign-dial`` channels:
+        ringing, or answered and bridged). Raises :class:`~centralino.core.ami.AmiError` when
+        Asterisk cannot be asked."""
+        listed = await self._ami.send_action({"Action": "CoreShowChannels"}, as_list=True)
+        return {str(channel.get("Exten", "")) for channel in listed
+                if channel.get("Event") == "CoreShowChannel"
+                and channel.get("Context") == DIAL_CONTEXT}
+
+
 def follow_results(ami: AmiEvents, handler: Callable[[DialReport], None]) -> None:
     """Call ``handler`` with every CampaignResult Asterisk reports; call before ``ami.start()``."""
     follow_reports(ami, RESULT_EVENT, LEGS, handler)

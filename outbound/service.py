@@ -14,8 +14,10 @@ An attempt ends one of three ways, and its slot is freed then:
 - an answered call's script ends (:meth:`call_ended`, from :class:`outbound.call.CampaignCall`):
   stored as human or machine unless the script stored its own result first;
 - nothing is heard of it within its ring time and a margin (the AMI connection or Asterisk was
-  lost): the slot is freed, and once its call must be over (:data:`LOST_AFTER`) the attempt is
-  stored as failed by :meth:`fail_lost_attempts` — never dialled again blindly.
+  lost, the engine that dialled it was killed): the slot is freed, and once Asterisk has no call
+  to its number any more (asked with ``CoreShowChannels`` at start and every 30 s), or at the
+  latest once its call must be over (:data:`LOST_AFTER`), the attempt is stored as failed by
+  :meth:`fail_lost_attempts` — never dialled again blindly.
 
 An ``Originate`` is never re-sent: one Asterisk did not take is failed at once, one whose fate
 is unknown (the connection died) is left to that reconciliation.
@@ -32,14 +34,14 @@ from typing import Protocol
 import structlog
 
 from centralino.core import metrics
-from centralino.core.ami import AmiUnavailable
+from centralino.core.ami import AmiError, AmiUnavailable
 from centralino.core.dialing import DialFailed, DialReport
 from centralino.core.hours.rules import CenterState, OfficeHours
 from centralino.core.tasks import TaskSet, cancel_and_wait
 from config.campaign import CampaignFile
 from outbound.dialer import ORIGINATE_MARGIN_SECONDS, disposition_of
 from outbound.pacing import Pacer, Slot
-from outbound.store import AttemptReport, Claim
+from outbound.store import AttemptReport, Claim, Unfinished
 from outbound.terms import Disposition
 
 log = structlog.get_logger(__name__)
@@ -48,6 +50,7 @@ POLL_SECONDS = 1.0  # how often the running campaigns, a closed window or AMI ar
 IDLE_SECONDS = 2.0  # a campaign with nothing due looks again after this
 REPORT_MARGIN_SECONDS = 15.0  # after ring + margin, an unreported call frees its slot
 LOST_AFTER = timedelta(minutes=15)  # then an unfinished attempt's call must be over
+RECONCILE_AFTER = timedelta(seconds=30)  # an Originate has made its channels long before
 LOST_CHECK_SECONDS = 30.0
 NOT_READY_SECONDS = 30.0  # a campaign whose scripts do not load is tried again after this
 
@@ -89,7 +92,7 @@ class AttemptStore(Protocol):
         """Store the result; False if the attempt was finished already."""
         ...
 
-    async def lost(self, started_before: datetime) -> list[int]:
+    async def unfinished(self, started_before: datetime) -> list[Unfinished]:
         """Attempts claimed before ``started_before`` and never finished."""
         ...
 
@@ -103,6 +106,8 @@ class Dialer(Protocol):
 
     async def dial(self, attempt_id: int, number: str, *, ring_seconds: int, caller_id: str,
                    campaign_id: int) -> None: ...
+
+    async def numbers_in_calls(self) -> set[str]: ...
 
 
 @dataclass
@@ -246,9 +251,22 @@ class OutboundService:
         return stored
 
     async def fail_lost_attempts(self) -> list[int]:
-        """Store as failed the attempts never reported whose call must be over by now."""
-        lost = [attempt_id for attempt_id in await self._store.lost(self._clock() - LOST_AFTER)
-                if attempt_id not in self._calls]
+        """Store as failed the attempts never reported whose call is over: Asterisk has no call
+        to their number any more (an engine killed while they rang, a report lost with AMI), or
+        they are :data:`LOST_AFTER` old (Asterisk cannot be asked)."""
+        now = self._clock()
+        unfinished = [attempt for attempt in await self._store.unfinished(now - RECONCILE_AFTER)
+                      if attempt.attempt_id not in self._calls]
+        if not unfinished:
+            return []
+        try:
+            in_calls: set[str] | None = await self._dialer.numbers_in_calls()
+        except AmiError as exc:
+            log.info("outbound.reconcile_skipped", error=str(exc))
+            in_calls = None
+        lost = [attempt.attempt_id for attempt in unfinished
+                if attempt.started_at < now - LOST_AFTER
+                or (in_calls is not None and attempt.phone not in in_calls)]
         failed = []
         for attempt_id in lost:
             log.warning("outbound.attempt_lost", attempt=attempt_id)

@@ -351,13 +351,6 @@ async def finish_attempt(session: AsyncSession, attempt_id: int, report: Attempt
     return contact
 
 
-async def lost_attempts(session: AsyncSession, started_before: datetime) -> list[int]:
-    """Attempts started before ``started_before`` that nobody reported on."""
-    return list((await session.scalars(select(CampaignAttempt.id).where(
-        CampaignAttempt.ended_at.is_(None), CampaignAttempt.started_at < started_before)
-        .order_by(CampaignAttempt.id))).all())
-
-
 async def attempt_context(session: AsyncSession, attempt_id: int) -> AttemptContext | None:
     """What the script of attempt ``attempt_id`` needs; ``None`` for an unknown attempt."""
     row = (await session.execute(
@@ -373,3 +366,22 @@ async def attempt_context(session: AsyncSession, attempt_id: int) -> AttemptCont
                           campaign.scripts[min(attempt.stage, len(campaign.scripts) - 1)],
                           contact.phone, contact.ticket, contact.language or file.language,
                           dict(contact.variables or {}))
+
+
+@dataclass(frozen=True, slots=True)
+class Unfinished:
+    """An attempt nobody reported on yet."""
+
+    attempt_id: int
+    phone: str
+    started_at: datetime
+
+
+async def unfinished_attempts(session: AsyncSession, started_before: datetime
+                              ) -> list[Unfinished]:
+    """The attempts started before ``started_before`` that have no result yet, oldest first."""
+    rows = await session.execute(select(
+        CampaignAttempt.id, CampaignAttempt.phone, CampaignAttempt.started_at).where(
+        CampaignAttempt.ended_at.is_(None), CampaignAttempt.started_at < started_before)
+        .order_by(CampaignAttempt.id))
+    return [Unfinished(*row) for row in rows]

@@ -7,7 +7,7 @@ from typing import Any
 
 
 class FakeAmi:
-    def __init__(self, answer: dict[str, str] | Exception) -> None:
+    def __init__(self, answer: dict[str, str] | list[dict[str, str]] | Exception) -> None:
         self.answer = answer
         self.sent: list[dict[str, str]] = []
 

@@ -235,9 +235,18 @@ async def customers(port: int, *extra: str, trace: Path | None = None
         try:
             yield process
         finally:
-            if process.returncode is None:
-                process.kill()
-            await process.wait()
+            await _stop(process)
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    """Stop sipp so that it writes out its message trace (a SIGKILL would lose the end)."""
+    if process.returncode is None:
+        process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), 5)
+        except TimeoutError:
+            process.kill()
+    await process.wait()
 
 
 async def _answer_until_stopped(port: int) -> None:

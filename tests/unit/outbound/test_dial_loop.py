@@ -12,7 +12,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from centralino.core.ami import AmiConnectionLost
+from centralino.core.ami import AmiConnectionLost, AmiUnavailable
 from centralino.core.dialing import DialFailed, DialReport
 from config.settings import OutboundSettings
 from outbound.attempts import DatabaseAttempts
@@ -43,6 +43,13 @@ class Dialer:
     def __init__(self) -> None:
         self.dials: list[tuple[int, str, int, str]] = []
         self.error: Exception | None = None
+        self.ended: set[str] = set()  # numbers whose calls Asterisk no longer has
+        self.asking_fails = False
+
+    async def numbers_in_calls(self) -> set[str]:
+        if self.asking_fails:
+            raise AmiUnavailable("not connected")
+        return {number for _, number, _, _ in self.dials} - self.ended
 
     async def dial(self, attempt_id: int, number: str, *, ring_seconds: int, caller_id: str,
                    campaign_id: int) -> None:
@@ -181,6 +188,26 @@ async def test_an_originate_of_unknown_fate_is_not_redialled_and_failed_once_ove
     rig.clock.now = NOW + LOST_AFTER + timedelta(seconds=1)
     assert await rig.service.fail_lost_attempts() == [attempt.id]
     assert await rig.service.fail_lost_attempts() == []
+    [failed] = await rig.attempts()
+    assert failed.disposition == "failed" and len(rig.dialer.dials) == 1
+
+
+async def test_an_attempt_whose_call_asterisk_no_longer_has_is_failed_without_waiting(
+    rig: Rig,
+) -> None:
+    campaign = await rig.campaign()
+    await rig.service.dial_next(campaign)
+    [attempt] = await rig.attempts()
+    restarted = OutboundService(rig.store, rig.dialer, rig.pacer, rig.clock, lambda: True,
+                                default_caller_id="800100100")  # knows nothing of the call
+
+    rig.clock.now = NOW + timedelta(seconds=40)
+    assert await restarted.fail_lost_attempts() == []  # Asterisk still has it: ringing
+    rig.dialer.ended.add(PHONE)
+    rig.dialer.asking_fails = True
+    assert await restarted.fail_lost_attempts() == []  # Asterisk cannot say: wait
+    rig.dialer.asking_fails = False
+    assert await restarted.fail_lost_attempts() == [attempt.id]
     [failed] = await rig.attempts()
     assert failed.disposition == "failed" and len(rig.dialer.dials) == 1
 

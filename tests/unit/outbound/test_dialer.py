@@ -113,3 +113,20 @@ def test_the_dialplan_dials_the_trunk_runs_amd_and_enters_stasis() -> None:
     assert "Stasis(centralino,campaign,${CHANNEL(linkedid)},${CENTRALINO_ATTEMPT}," in dialplan
     assert "UserEvent(CampaignResult,Attempt: ${CENTRALINO_ATTEMPT},Leg: customer," in dialplan
     assert "maximum_number_of_words = 3" in files["amd.conf"]
+
+
+async def test_the_numbers_in_calls_are_the_campaign_dial_channels_asterisk_lists() -> None:
+    ami = FakeAmi([  # an EventList answer, as Asterisk 22 gives it
+        {"Response": "Success", "EventList": "start"},
+        {"Event": "CoreShowChannel", "Channel": "Local/+393330000001@campaign-dial-00000000;2",
+         "Context": "campaign-dial", "Exten": "+393330000001"},
+        {"Event": "CoreShowChannel", "Channel": "Local/+393330000001@campaign-dial-00000000;1",
+         "Context": "campaign-answered", "Exten": "s"},
+        {"Event": "CoreShowChannel", "Channel": "PJSIP/tollfree-trunk-00000001",
+         "Context": "campaign-amd", "Exten": "s"},
+        {"Event": "CoreShowChannel", "Channel": "PJSIP/trunk-00000002",
+         "Context": "tollfree", "Exten": "800100100"},
+        {"Event": "CoreShowChannelsComplete", "EventList": "Complete", "ListItems": "4"}])
+
+    assert await CampaignDialer(ami).numbers_in_calls() == {"+393330000001"}
+    assert ami.sent == [{"Action": "CoreShowChannels"}]

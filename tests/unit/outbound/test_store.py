@@ -24,8 +24,8 @@ from outbound.store import (
     finish_attempt,
     finish_if_done,
     import_contacts,
-    lost_attempts,
     mark_contact,
+    unfinished_attempts,
 )
 from outbound.terms import CampaignState, ContactStatus, Disposition, DncSource
 
@@ -179,8 +179,9 @@ async def test_lost_attempts_and_their_context(db_session_factory: Sessions) -> 
         campaign = await running_campaign(session, A)
         [attempt] = await claim_attempts(session, campaign.id, engine="e1", now=NOW, limit=5,
                                          budget=BUDGET)
-        assert await lost_attempts(session, NOW) == []
-        assert await lost_attempts(session, NOW + timedelta(seconds=1)) == [attempt.attempt_id]
+        assert await unfinished_attempts(session, NOW) == []
+        [unfinished] = await unfinished_attempts(session, NOW + timedelta(seconds=1))
+        assert (unfinished.attempt_id, unfinished.phone) == (attempt.attempt_id, A)
         context = await attempt_context(session, attempt.attempt_id)
         assert context is not None
         assert (context.phone, context.script, context.language) == (A, "payment_reminder",
