@@ -18,7 +18,7 @@ test: setup
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/mkdocs build --strict --site-dir site
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 # The reference in docs/, built into site/ (nothing is served); a warning or a broken link fails.
 docs: setup
