@@ -60,16 +60,18 @@ class Outbound(Domain):
         self._trunk = bool(core.settings.toll_free.outbound_contact)
         self._survey_plan: ScriptPlan | None = None
         self.plans = ScriptPlans(core.services.get(PromptStore), sounds_location(core.settings))
+        attempts = DatabaseAttempts(
+            core.sessions, engine_name(),
+            Budget(settings.attempts_per_day, settings.attempts_per_week), writer=core.call_writes)
         self.service = OutboundService(
-            DatabaseAttempts(core.sessions, engine_name(),
-                             Budget(settings.attempts_per_day, settings.attempts_per_week)),
-            CampaignDialer(core.ami), Pacer(settings), core.clock, lambda: core.ami.connected,
+            attempts, CampaignDialer(core.ami), Pacer(settings), core.clock,
+            lambda: core.ami.connected,
             default_caller_id=core.settings.toll_free.number, prepare=self._prepare)
         follow_results(core.ami, self.service.on_result)
         services = WorkflowScriptServices(core.sessions, core.services.get(TicketDesk),
                                           self._opt_out)
         self._scripts: dict[str, CallScript] = {CAMPAIGN_ENTRY: CampaignCall(
-            ScriptedCall(core.sessions, self.plans, services, self.service.finish),
+            ScriptedCall(attempts.context, self.plans, services, self.service.finish),
             self.service)}
         if self._survey is not None:
             self._scripts[SURVEY_ENTRY] = SurveyScript(self._loaded_survey, services,
