@@ -2,11 +2,12 @@
 
 For each running campaign a runner repeats: wait while AMI is down (an Asterisk restart), wait
 for the campaign's window (``window``, ``start_at``, ``end_at``) to be open now, take a
-channel from the :class:`~outbound.pacing.Pacer` (the engine's cap and the campaign's), check
-the window again, claim one due attempt from the store, wait for its turn under the
+channel from the :class:`~outbound.pacing.Pacer` (the engine's cap and the campaign's) — or as
+many as are free, up to a second's worth of calls —, check the window again, claim that many
+due attempts from the store in one transaction, then for each wait for its turn under the
 calls-per-second caps (taken after the claim, so the claim's own time never bunches two
 ``Originate`` s) and dial it. A retry is just another due attempt: the window is checked at
-every dial.
+every dial; claims whose turn does not come are given back undialled.
 
 An attempt ends one of three ways, and its slot is freed then:
 
@@ -24,7 +25,7 @@ is unknown (the connection died) is left to that reconciliation.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -50,6 +51,7 @@ REPORT_MARGIN_SECONDS = 15.0  # after ring + margin, an unreported call frees it
 LOST_AFTER = timedelta(minutes=15)  # then an unfinished attempt's call must be over
 LOST_CHECK_SECONDS = 30.0
 NOT_READY_SECONDS = 30.0  # a campaign whose scripts do not load is tried again after this
+BATCH_SECONDS = 1.0  # claims taken together: at most this long of dialling at the rate caps
 
 
 @dataclass
@@ -83,7 +85,13 @@ class AttemptStore(Protocol):
         """The campaigns in state ``running``."""
         ...
 
-    async def claim(self, campaign_id: int, *, now: datetime, limit: int) -> list[Claim]: ...
+    async def claim(self, campaign_id: int, *, now: datetime, limit: int) -> list[Claim]:
+        """Claim up to ``limit`` due attempts of the campaign."""
+        ...
+
+    async def release(self, attempt_ids: Sequence[int]) -> int:
+        """Give back claims that were never dialled: their contacts are due again."""
+        ...
 
     async def finish(self, attempt_id: int, result: AttemptReport, *, now: datetime) -> bool:
         """Store the result; False if the attempt was finished already."""
@@ -174,22 +182,51 @@ class OutboundService:
     # -- dialling ---------------------------------------------------------------------------------
 
     async def dial_next(self, campaign: RunningCampaign) -> bool:
-        """Dial the campaign's next due attempt if it may be dialled now (AMI up, window open,
-        a slot free, one due); False if none was dialled. Waits for a slot."""
+        """Dial the campaign's next due attempts if they may be dialled now (AMI up, window
+        open, a slot free, one due); False if none was dialled. Waits for a slot.
+
+        As many as there are channels free are claimed together, at most a second's worth of
+        calls under the calls-per-second caps (:data:`BATCH_SECONDS`); each is dialled in its
+        turn, AMI and the window checked again right before it. Claims whose turn does not come
+        (the window closed, AMI went down, the loop was stopped) are given back undialled.
+        """
         if not self._ami_ready() or not campaign.may_call(self._clock()):
             return False
-        slot = await self._pacer.reserve(campaign.id, campaign.file.pacing)
+        caps = campaign.file.pacing
+        most = max(1, int(self._pacer.calls_per_second(caps) * BATCH_SECONDS))
+        slots = await self._pacer.reserve_up_to(campaign.id, caps, most)
         now = self._clock()  # the slot may have taken a while: check again at the dial
         if not self._ami_ready() or not campaign.may_call(now):
-            slot.release()
+            _release(slots)
             return False
-        claims = await self._store.claim(campaign.id, now=now, limit=1)
-        if not claims:
-            slot.release()
-            return False
-        await self._pacer.pace(campaign.id, campaign.file.pacing)  # the Originate starts now
-        await self._dial(campaign, claims[0], slot)
-        return True
+        try:
+            claims = await self._store.claim(campaign.id, now=now, limit=len(slots))
+        except BaseException:  # a database that fails must not keep the channels
+            _release(slots)
+            raise
+        _release(slots[len(claims):])
+        waiting = list(zip(claims, slots, strict=False))
+        try:
+            for turn in range(len(claims)):
+                if turn and not (self._ami_ready() and campaign.may_call(self._clock())):
+                    break
+                await self._pacer.pace(campaign.id, caps)  # the Originate starts now
+                claim, slot = waiting.pop(0)
+                await self._dial(campaign, claim, slot)
+        finally:
+            if waiting:
+                await self._give_back(waiting)
+        return bool(claims)
+
+    async def _give_back(self, waiting: list[tuple[Claim, Slot]]) -> None:
+        """Free the channels of claims never dialled and return them to the store; if that
+        fails, they are failed once their call would be over (:meth:`fail_lost_attempts`)."""
+        _release([slot for _, slot in waiting])
+        try:
+            await self._store.release([claim.attempt_id for claim, _ in waiting])
+        except Exception:
+            log.exception("outbound.release_failed",
+                          attempts=[claim.attempt_id for claim, _ in waiting])
 
     async def _dial(self, campaign: RunningCampaign, claim: Claim, slot: Slot) -> None:
         ring = campaign.file.ring_seconds
@@ -308,3 +345,8 @@ class OutboundService:
                 log.exception("outbound.background_failed")
             await asyncio.sleep(POLL_SECONDS)
             since_lost_check += POLL_SECONDS
+
+
+def _release(slots: Sequence[Slot]) -> None:
+    for slot in slots:
+        slot.release()
