@@ -51,6 +51,7 @@ REPORT_MARGIN_SECONDS = 15.0  # after ring + margin, an unreported call frees it
 LOST_AFTER = timedelta(minutes=15)  # then an unfinished attempt's call must be over
 LOST_CHECK_SECONDS = 30.0
 NOT_READY_SECONDS = 30.0  # a campaign whose scripts do not load is tried again after this
+REMEMBER_STORED = 4096  # results remembered, so a second report of one is not written
 BATCH_SECONDS = 1.0  # claims taken together: at most this long of dialling at the rate caps
 
 
@@ -138,6 +139,9 @@ class OutboundService:
         self._ami_ready = ami_ready
         self._default_caller_id = default_caller_id
         self._calls: dict[int, _Call] = {}  # attempt id -> its call, while it is on
+        # attempts whose result this engine stored, the oldest forgotten first: an answered call's
+        # end after its script's own result needs no write to be refused
+        self._stored: dict[int, None] = {}
         self._runners: dict[int, asyncio.Task[None]] = {}
         self._tasks = TaskSet(failure_event="outbound.task_failed")
         self._loop: asyncio.Task[None] | None = None
@@ -274,8 +278,13 @@ class OutboundService:
     async def finish(self, attempt_id: int, result: AttemptReport) -> bool:
         """Free the attempt's slot and store its result; False if it was stored already."""
         self._forget(attempt_id)
+        if attempt_id in self._stored:  # by this engine: the store would refuse it (no write)
+            return False
         stored = await self._store.finish(attempt_id, result, now=self._clock())
         if stored:
+            self._stored[attempt_id] = None
+            if len(self._stored) > REMEMBER_STORED:
+                del self._stored[next(iter(self._stored))]
             metrics.CAMPAIGN_ATTEMPTS.labels(disposition=result.disposition.value).inc()
             log.info("outbound.attempt_ended", attempt=attempt_id,
                      disposition=result.disposition.value, dial_status=result.dial_status,

@@ -364,3 +364,28 @@ async def test_a_claim_the_database_fails_keeps_no_channel(sqlite_sessions: Sess
     assert pacer.in_flight() == 0
     store.fail = False
     assert await service.dial_next(campaign)
+
+
+async def test_a_call_ending_after_its_script_stored_the_result_writes_nothing_more(
+    rig: Rig,
+) -> None:
+    writes: list[int] = []
+    finish = rig.store.finish
+
+    async def counted(attempt_id: int, result: AttemptReport, *, now: datetime) -> bool:
+        writes.append(attempt_id)
+        return await finish(attempt_id, result, now=now)
+
+    rig.store.finish = counted  # type: ignore[method-assign]
+    await rig.service.dial_next(await rig.campaign())
+    [attempt] = await rig.attempts()
+    rig.service.answered(attempt.id)
+
+    assert await rig.service.finish(attempt.id, AttemptReport(Disposition.HUMAN, outcome="ok"))
+    await rig.service.call_ended(attempt.id, AttemptReport(Disposition.HUMAN))
+    rig.service.on_result(DialReport(attempt.id, "customer", "ANSWER", 16))
+    await rig.service.stop()
+
+    assert writes == [attempt.id] and rig.pacer.in_flight() == 0
+    [stored] = await rig.attempts()
+    assert (stored.disposition, stored.outcome) == ("human", "ok")

@@ -246,7 +246,7 @@ async def test_claims_given_back_undialled_are_due_again_and_spend_no_budget(
 
 async def test_engines_claiming_batches_through_their_group_commits_share_no_contact(
         database_url: str, db_session_factory: Sessions) -> None:
-    phones = [f"+3933312345{n:02d}" for n in range(40)]
+    phones = [f"+3933312345{n:02d}" for n in range(30)]
     async with db_session_factory() as session:
         campaign = await running_campaign(session, *phones)
     writers = [GroupCommit(create_sync_engine(database_url)) for _ in range(2)]
@@ -256,8 +256,10 @@ async def test_engines_claiming_batches_through_their_group_commits_share_no_con
 
         async def claims(attempts: DatabaseAttempts) -> list[str]:
             got: list[str] = []
-            for _ in range(12):
-                got += [c.phone for c in await attempts.claim(campaign.id, now=NOW, limit=4)]
+            for _ in range(40):  # a claim can come back empty while the other one writes
+                if len(got) >= 20:  # neither can take everybody
+                    break
+                got += [c.phone for c in await attempts.claim(campaign.id, now=NOW, limit=3)]
                 await asyncio.sleep(0)
             return got
 
@@ -266,7 +268,6 @@ async def test_engines_claiming_batches_through_their_group_commits_share_no_con
         for writer in writers:
             await writer.close()
     assert sorted(first + second) == sorted(phones)  # everybody, nobody twice
-    assert first and second
 
 
 async def test_a_result_stored_through_the_group_commit_counts_once(
