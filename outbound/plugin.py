@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import structlog
 from fastapi import APIRouter
+from sqlalchemy.engine import make_url
 
 from centralino.core.calls.terms import CAMPAIGN_ENTRY
 from centralino.core.domain import CliGroup, Core, Domain, Plugin
@@ -62,7 +63,8 @@ class Outbound(Domain):
         self.plans = ScriptPlans(core.services.get(PromptStore), sounds_location(core.settings))
         attempts = DatabaseAttempts(
             core.sessions, engine_name(),
-            Budget(settings.attempts_per_day, settings.attempts_per_week), writer=core.call_writes)
+            Budget(settings.attempts_per_day, settings.attempts_per_week),
+            writer=core.call_writes if _one_writer(core.settings.database_url) else None)
         self.service = OutboundService(
             attempts, CampaignDialer(core.ami), Pacer(settings), core.clock,
             lambda: core.ami.connected,
@@ -120,6 +122,16 @@ class Outbound(Domain):
             return
         async with self._sessions() as session:
             await add_numbers(session, [phone], DncSource.OPT_OUT, now=self._clock())
+
+
+def _one_writer(database_url: str) -> bool:
+    """Whether the dial loop's claims and results go through the engine's group commit: on
+    SQLite (one writer, one engine claiming) it saves aiosqlite's hand-over per statement. On
+    PostgreSQL each is a transaction of its own: engines sharing the database all store every
+    dialplan result (each hears every ``CampaignResult``), and several of those in one shared
+    transaction could deadlock with another engine's, failing the calls' writes beside them.
+    """
+    return make_url(database_url).get_backend_name() == "sqlite"
 
 
 PLUGIN = Plugin("outbound", build=Outbound, models=(models,), commands=(

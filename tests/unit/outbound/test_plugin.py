@@ -37,3 +37,10 @@ async def test_the_dial_loop_runs_only_with_an_outbound_trunk(
         assert any(e["event"] == "outbound.no_trunk" for e in logs) is not dialling
     finally:
         await domain.stop()
+
+
+def test_claims_and_results_share_the_group_commit_on_sqlite_only() -> None:
+    from outbound.plugin import _one_writer
+
+    assert _one_writer("sqlite+aiosqlite:///var/centralino.db")
+    assert not _one_writer("postgresql+asyncpg://centralino@db/centralino")
