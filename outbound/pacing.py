@@ -8,8 +8,8 @@ bunched after a quiet spell, so any one-second window holds the cap. The dial lo
 channel (:meth:`Pacer.reserve`, or as many as are free with :meth:`Pacer.reserve_up_to`) before
 it claims attempts and each call's tokens (:meth:`Pacer.pace`) after, right before its
 ``Originate``: a claim that takes longer than the one before (a database transaction) then
-cannot bunch two starts. Waiting is done with an injected clock and
-sleep, so tests run on a clock they control.
+cannot bunch two starts. Waiting is done with an injected clock and sleep, so tests run on a
+clock they control.
 """
 
 from __future__ import annotations
