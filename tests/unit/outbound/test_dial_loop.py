@@ -389,3 +389,35 @@ async def test_a_call_ending_after_its_script_stored_the_result_writes_nothing_m
     assert writes == [attempt.id] and rig.pacer.in_flight() == 0
     [stored] = await rig.attempts()
     assert (stored.disposition, stored.outcome) == ("human", "ok")
+
+
+async def test_a_loop_stopped_during_a_batch_gives_its_undialled_claims_back(
+    sqlite_sessions: Sessions,
+) -> None:
+    phones = [f"+3933312345{n:02d}" for n in range(3)]
+    store, _, campaign = await _batch_rig(
+        sqlite_sessions, phones, "pacing: {max_channels: 10, calls_per_second: 4}\n")
+    waiting_for_a_token = asyncio.Event()
+
+    async def never(_seconds: float) -> None:  # the second call's turn never comes
+        waiting_for_a_token.set()
+        await asyncio.Event().wait()
+
+    pacer = Pacer(OutboundSettings(max_channels=100, calls_per_second=100), clock=lambda: 0.0,
+                  sleep=never)
+    dialer = Dialer()
+    service = OutboundService(store, dialer, pacer, Clock(NOW), lambda: True,
+                              default_caller_id="800100100")
+    dialling = asyncio.create_task(service.dial_next(campaign))
+    await asyncio.wait_for(waiting_for_a_token.wait(), 5)
+
+    dialling.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await dialling
+
+    assert len(dialer.dials) == 1 and pacer.in_flight() == 1
+    async with sqlite_sessions() as session:
+        statuses = sorted((await session.scalars(select(CampaignContact.status))).all())
+        attempts = (await session.scalars(select(CampaignAttempt.id))).all()
+    assert statuses == ["calling", "pending", "pending"]
+    assert list(attempts) == [dialer.dials[0][0]]
