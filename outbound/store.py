@@ -321,28 +321,16 @@ def claim_due(connection: Connection, campaign_id: int, *, engine: str, now: dat
     on PostgreSQL.
     """
     postgres = connection.dialect.name == "postgresql"
-    query = (select(CONTACTS.c.id, CONTACTS.c.phone, CONTACTS.c.stage, CONTACTS.c.expires_at,
-                    DNC.c.phone.is_not(None).label("listed"))
-             .select_from(CONTACTS.outerjoin(DNC, DNC.c.phone == CONTACTS.c.phone))
-             .where(CONTACTS.c.campaign_id == campaign_id,
-                    CONTACTS.c.status == ContactStatus.PENDING.value,
-                    CONTACTS.c.next_at <= now,
-                    exists().where(CAMPAIGNS.c.id == campaign_id,
-                                   CAMPAIGNS.c.state == CampaignState.RUNNING.value))
-             .order_by(CONTACTS.c.next_at, CONTACTS.c.id).limit(limit))
-    if postgres:
-        query = query.with_for_update(of=CONTACTS, skip_locked=True)
-    due = connection.execute(query).all()
+    due = connection.execute(_DUE_LOCKED if postgres else _DUE, {
+        "campaign": campaign_id, "now": now, "limit": limit}).all()
     if not due:
         return []
     phones = sorted({row.phone for row in due})
     if postgres:  # each number's budget is read and spent by one claimer at a time
         connection.execute(_LOCK_NUMBERS, {"phones": phones})
     recent: dict[str, list[datetime]] = {phone: [] for phone in phones}
-    for phone, started_at in connection.execute(
-            select(ATTEMPTS.c.phone, ATTEMPTS.c.started_at)
-            .where(ATTEMPTS.c.phone.in_(phones), ATTEMPTS.c.started_at > now - timedelta(days=7))
-            .order_by(ATTEMPTS.c.started_at)):
+    for phone, started_at in connection.execute(_RECENT, {
+            "phones": phones, "since": now - timedelta(days=7)}):
         recent[phone].append(started_at)
     expired, listed, waiting, dialable = [], [], [], []
     for row in due:
@@ -351,30 +339,26 @@ def claim_due(connection: Connection, campaign_id: int, *, engine: str, now: dat
         elif row.listed:
             listed.append(row.id)
         elif (frees := budget_frees_at(budget, recent[row.phone], now)) is not None:
-            waiting.append({"contact": row.id, "frees": frees})
+            waiting.append({"contact": row.id, "next_at": frees, "updated_at": now})
         else:
             dialable.append(row)
             recent[row.phone].append(now)  # spent, for a number twice in the batch
     for ids, status in ((expired, ContactStatus.EXPIRED), (listed, ContactStatus.DNC)):
         if ids:
-            connection.execute(update(CONTACTS).where(
-                CONTACTS.c.id.in_(ids), CONTACTS.c.status == ContactStatus.PENDING.value)
-                .values(status=status.value, updated_at=now))
+            connection.execute(_SET_PENDING, {"ids": ids, "status": status.value,
+                                              "updated_at": now})
     if waiting:
-        connection.execute(_WAIT_FOR_BUDGET, [{**wait, "now": now} for wait in waiting])
+        connection.execute(_WAIT_FOR_BUDGET, waiting)
     if not dialable:
         return []
     # SQLite's engines read without row locks: the conditional update keeps claimers apart.
-    taken = set(connection.scalars(update(CONTACTS).where(
-        CONTACTS.c.id.in_([row.id for row in dialable]),
-        CONTACTS.c.status == ContactStatus.PENDING.value)
-        .values(status=ContactStatus.CALLING.value, updated_at=now)
-        .returning(CONTACTS.c.id)))
+    taken = set(connection.scalars(_TAKE, {"ids": [row.id for row in dialable],
+                                           "status": ContactStatus.CALLING.value,
+                                           "updated_at": now}))
     claimed = [row for row in dialable if row.id in taken]
     if not claimed:
         return []
-    attempt_ids = connection.scalars(insert(ATTEMPTS).returning(ATTEMPTS.c.id,
-                                                        sort_by_parameter_order=True), [
+    attempt_ids = connection.scalars(_NEW_ATTEMPTS, [
         {"campaign_id": campaign_id, "contact_id": row.id, "phone": row.phone,
          "stage": row.stage, "engine": engine, "started_at": now, "keys": "", "survey": {}}
         for row in claimed]).all()
@@ -382,15 +366,37 @@ def claim_due(connection: Connection, campaign_id: int, *, engine: str, now: dat
             for attempt_id, row in zip(attempt_ids, claimed, strict=True)]
 
 
+# The hot paths' statements are built once: per call only their parameters change (building a
+# statement and its cache key cost more than running it on SQLite).
+_DUE = (select(CONTACTS.c.id, CONTACTS.c.phone, CONTACTS.c.stage, CONTACTS.c.expires_at,
+               DNC.c.phone.is_not(None).label("listed"))
+        .select_from(CONTACTS.outerjoin(DNC, DNC.c.phone == CONTACTS.c.phone))
+        .where(CONTACTS.c.campaign_id == bindparam("campaign"),
+               CONTACTS.c.status == ContactStatus.PENDING.value,
+               CONTACTS.c.next_at <= bindparam("now", type_=CONTACTS.c.next_at.type),
+               exists().where(CAMPAIGNS.c.id == bindparam("campaign"),
+                              CAMPAIGNS.c.state == CampaignState.RUNNING.value))
+        .order_by(CONTACTS.c.next_at, CONTACTS.c.id).limit(bindparam("limit")))
+_DUE_LOCKED = _DUE.with_for_update(of=CONTACTS, skip_locked=True)
+
+_RECENT = (select(ATTEMPTS.c.phone, ATTEMPTS.c.started_at)
+           .where(ATTEMPTS.c.phone.in_(bindparam("phones", expanding=True)),
+                  ATTEMPTS.c.started_at > bindparam("since", type_=ATTEMPTS.c.started_at.type))
+           .order_by(ATTEMPTS.c.started_at))
+
+_PENDING_IN = (CONTACTS.c.id.in_(bindparam("ids", expanding=True)),
+               CONTACTS.c.status == ContactStatus.PENDING.value)
+_SET_PENDING = update(CONTACTS).where(*_PENDING_IN)  # SET from the parameters' other keys
+_TAKE = update(CONTACTS).where(*_PENDING_IN).returning(CONTACTS.c.id)
+_NEW_ATTEMPTS = insert(ATTEMPTS).returning(ATTEMPTS.c.id, sort_by_parameter_order=True)
+
 # One statement for a batch, in one order (the locks' keys): no deadlock between claimers.
 _LOCK_NUMBERS = text(
     "SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtext(p) AS k "
     "FROM unnest(CAST(:phones AS text[])) AS p) AS keys ORDER BY k")
 
-_WAIT_FOR_BUDGET = (update(CONTACTS)
-                    .where(CONTACTS.c.id == bindparam("contact"),
-                           CONTACTS.c.status == ContactStatus.PENDING.value)
-                    .values(next_at=bindparam("frees"), updated_at=bindparam("now")))
+_WAIT_FOR_BUDGET = update(CONTACTS).where(CONTACTS.c.id == bindparam("contact"),
+                                          CONTACTS.c.status == ContactStatus.PENDING.value)
 
 
 async def release_claims(session: AsyncSession, attempt_ids: Sequence[int]) -> int:
@@ -427,19 +433,17 @@ def store_result(connection: Connection, attempt_id: int, report: AttemptReport,
     """Store how the attempt ended and move its contact on (done, retry, next stage...); the
     contact as it is now. ``None`` if the attempt is unknown or already finished (a result
     reported twice changes nothing). The caller commits."""
-    ended = connection.execute(update(ATTEMPTS).where(
-        ATTEMPTS.c.id == attempt_id, ATTEMPTS.c.ended_at.is_(None)).values(
-        ended_at=now, disposition=report.disposition.value, dial_status=report.dial_status,
-        hangup_cause=report.hangup_cause, amd_status=report.amd_status,
-        amd_cause=report.amd_cause, answered_at=report.answered_at, linkedid=report.linkedid,
-        keys=report.keys[:64], outcome=report.outcome, survey=report.survey)
-        .returning(ATTEMPTS.c.contact_id, ATTEMPTS.c.campaign_id)).first()
+    ended = connection.execute(_END_ATTEMPT, {
+        "attempt": attempt_id, "ended_at": now, "disposition": report.disposition.value,
+        "dial_status": report.dial_status, "hangup_cause": report.hangup_cause,
+        "amd_status": report.amd_status, "amd_cause": report.amd_cause,
+        "answered_at": report.answered_at, "linkedid": report.linkedid,
+        "keys": report.keys[:64], "outcome": report.outcome, "survey": report.survey}).first()
     if ended is None:
         return None
-    query = select(*_STATE_COLUMNS).where(CONTACTS.c.id == ended.contact_id)
-    if connection.dialect.name == "postgresql":
-        query = query.with_for_update()
-    contact = ContactState(*connection.execute(query).one())
+    postgres = connection.dialect.name == "postgresql"
+    contact = ContactState(*connection.execute(_STATE_LOCKED if postgres else _STATE, {
+        "contact": ended.contact_id}).one())
     if contact.status != ContactStatus.CALLING.value:  # marked done meanwhile
         return contact
     progress = after_attempt(
@@ -448,18 +452,23 @@ def store_result(connection: Connection, attempt_id: int, report: AttemptReport,
                         contact.attempts, dict(contact.retries or {}), contact.next_at),
         AttemptEnd(report.disposition, report.outcome, report.opted_out), now,
         contact.expires_at)
-    connection.execute(update(CONTACTS).where(CONTACTS.c.id == contact.id).values(
-        status=progress.status.value, outcome=progress.outcome, stage=progress.stage,
-        attempts=progress.attempts, retries=progress.retries, next_at=progress.next_at,
-        updated_at=now))
+    connection.execute(_MOVE_CONTACT, {
+        "contact": contact.id, "status": progress.status.value, "outcome": progress.outcome,
+        "stage": progress.stage, "attempts": progress.attempts, "retries": progress.retries,
+        "next_at": progress.next_at, "updated_at": now})
     return ContactState(contact.id, progress.status.value, progress.outcome, progress.stage,
                         progress.attempts, progress.retries, progress.next_at,
                         contact.expires_at)
 
 
-_STATE_COLUMNS = (CONTACTS.c.id, CONTACTS.c.status, CONTACTS.c.outcome, CONTACTS.c.stage,
-                  CONTACTS.c.attempts, CONTACTS.c.retries, CONTACTS.c.next_at,
-                  CONTACTS.c.expires_at)
+_END_ATTEMPT = (update(ATTEMPTS)  # SET from the parameters but "attempt"
+                .where(ATTEMPTS.c.id == bindparam("attempt"), ATTEMPTS.c.ended_at.is_(None))
+                .returning(ATTEMPTS.c.contact_id, ATTEMPTS.c.campaign_id))
+_STATE = select(CONTACTS.c.id, CONTACTS.c.status, CONTACTS.c.outcome, CONTACTS.c.stage,
+                CONTACTS.c.attempts, CONTACTS.c.retries, CONTACTS.c.next_at,
+                CONTACTS.c.expires_at).where(CONTACTS.c.id == bindparam("contact"))
+_STATE_LOCKED = _STATE.with_for_update()
+_MOVE_CONTACT = update(CONTACTS).where(CONTACTS.c.id == bindparam("contact"))
 
 
 async def lost_attempts(session: AsyncSession, started_before: datetime) -> list[int]:
@@ -479,15 +488,18 @@ async def attempt_context(session: AsyncSession, attempt_id: int, *,
 def read_context(connection: Connection, attempt_id: int,
                  files: CampaignFiles) -> AttemptContext | None:
     """:func:`attempt_context` in one read (two the first time a campaign is seen)."""
-    row = connection.execute(
-        select(ATTEMPTS.c.campaign_id, ATTEMPTS.c.stage, CAMPAIGNS.c.name, CAMPAIGNS.c.scripts,
-               CONTACTS.c.phone, CONTACTS.c.ticket, CONTACTS.c.language, CONTACTS.c.variables)
-        .select_from(ATTEMPTS.join(CONTACTS, CONTACTS.c.id == ATTEMPTS.c.contact_id)
-                     .join(CAMPAIGNS, CAMPAIGNS.c.id == ATTEMPTS.c.campaign_id))
-        .where(ATTEMPTS.c.id == attempt_id)).first()
+    row = connection.execute(_CONTEXT, {"attempt": attempt_id}).first()
     if row is None:
         return None
     file = files.get(connection, row.campaign_id)
     return AttemptContext(attempt_id, row.campaign_id, row.name, file,
                           row.scripts[min(row.stage, len(row.scripts) - 1)], row.phone,
                           row.ticket, row.language or file.language, dict(row.variables or {}))
+
+
+_CONTEXT = (select(ATTEMPTS.c.campaign_id, ATTEMPTS.c.stage, CAMPAIGNS.c.name,
+                   CAMPAIGNS.c.scripts, CONTACTS.c.phone, CONTACTS.c.ticket, CONTACTS.c.language,
+                   CONTACTS.c.variables)
+            .select_from(ATTEMPTS.join(CONTACTS, CONTACTS.c.id == ATTEMPTS.c.contact_id)
+                         .join(CAMPAIGNS, CAMPAIGNS.c.id == ATTEMPTS.c.campaign_id))
+            .where(ATTEMPTS.c.id == bindparam("attempt")))
