@@ -2,9 +2,10 @@
 
 For each running campaign a runner repeats: wait while AMI is down (an Asterisk restart), wait
 for the campaign's window (``window``, ``start_at``, ``end_at``) to be open now, take a
-channel from the :class:`~outbound.pacing.Pacer` (the engine's cap and the campaign's) — or as
-many as are free, up to a second's worth of calls —, check the window again, claim that many
-due attempts from the store in one transaction, then for each wait for its turn under the
+channel from the :class:`~outbound.pacing.Pacer` (the engine's cap and the campaign's) — or,
+with ``batch_seconds``, as many as are free up to that many seconds' worth of calls —, check
+the window again, claim that many due attempts from the store in one transaction, then for
+each wait for its turn under the
 calls-per-second caps (taken after the claim, so the claim's own time never bunches two
 ``Originate`` s) and dial it. A retry is just another due attempt: the window is checked at
 every dial; claims whose turn does not come are given back undialled.
@@ -52,7 +53,10 @@ LOST_AFTER = timedelta(minutes=15)  # then an unfinished attempt's call must be 
 LOST_CHECK_SECONDS = 30.0
 NOT_READY_SECONDS = 30.0  # a campaign whose scripts do not load is tried again after this
 REMEMBER_STORED = 4096  # results remembered, so a second report of one is not written
-BATCH_SECONDS = 1.0  # claims taken together: at most this long of dialling at the rate caps
+# Claims taken together: at most this long of dialling at the rate caps. Off (one claim per
+# channel) by default: an engine that dies holding claims not yet dialled leaves them to
+# fail_lost_attempts, LOST_AFTER later; claimed one by one, that window is one claim's time.
+BATCH_SECONDS = 0.0
 
 
 @dataclass
@@ -127,11 +131,15 @@ class OutboundService:
 
     def __init__(self, store: AttemptStore, dialer: Dialer, pacer: Pacer,
                  clock: Callable[[], datetime], ami_ready: Callable[[], bool], *,
-                 default_caller_id: str, prepare: Prepare | None = None) -> None:
+                 default_caller_id: str, prepare: Prepare | None = None,
+                 batch_seconds: float = BATCH_SECONDS) -> None:
         """``ami_ready``: whether AMI is logged in now; ``default_caller_id``: the number shown
-        for campaigns without a ``caller_id`` (the toll-free number); ``prepare``: made ready
+        for campaigns without a ``caller_id`` (the toll-free number); ``batch_seconds``: how
+        many seconds of calls at the rate caps one claim may take (:data:`BATCH_SECONDS`);
+        ``prepare``: made ready
         before a campaign dials (its scripts loaded)."""
         self._prepare = prepare
+        self._batch_seconds = batch_seconds
         self._store = store
         self._dialer = dialer
         self._pacer = pacer
@@ -189,15 +197,15 @@ class OutboundService:
         """Dial the campaign's next due attempts if they may be dialled now (AMI up, window
         open, a slot free, one due); False if none was dialled. Waits for a slot.
 
-        As many as there are channels free are claimed together, at most a second's worth of
-        calls under the calls-per-second caps (:data:`BATCH_SECONDS`); each is dialled in its
-        turn, AMI and the window checked again right before it. Claims whose turn does not come
-        (the window closed, AMI went down, the loop was stopped) are given back undialled.
+        With ``batch_seconds``, as many as there are channels free are claimed together, at
+        most that many seconds' worth of calls under the calls-per-second caps; each is dialled
+        in its turn, AMI and the window checked again right before it. Claims whose turn does
+        not come (the window closed, AMI went down, the loop was stopped) are given back.
         """
         if not self._ami_ready() or not campaign.may_call(self._clock()):
             return False
         caps = campaign.file.pacing
-        most = max(1, int(self._pacer.calls_per_second(caps) * BATCH_SECONDS))
+        most = max(1, int(self._pacer.calls_per_second(caps) * self._batch_seconds))
         slots = await self._pacer.reserve_up_to(campaign.id, caps, most)
         now = self._clock()  # the slot may have taken a while: check again at the dial
         if not self._ami_ready() or not campaign.may_call(now):

@@ -260,7 +260,7 @@ async def test_originates_keep_the_campaigns_spacing_however_long_each_claim_tak
     service = OutboundService(
         store, TimedDialer(), Pacer(OutboundSettings(max_channels=100, calls_per_second=100),
                                     clock=clock, sleep=clock.sleep),
-        Clock(NOW), lambda: True, default_caller_id="800100100")
+        Clock(NOW), lambda: True, default_caller_id="800100100", batch_seconds=1.0)
     [campaign] = await store.running_campaigns()
     while await service.dial_next(campaign):  # claims of two: a second's worth at 2 a second
         pass
@@ -312,7 +312,7 @@ async def test_free_channels_are_claimed_in_one_transaction_and_dialled_each_in_
     pacer = Pacer(OutboundSettings(max_channels=100, calls_per_second=100), clock=clock,
                   sleep=clock.sleep)
     service = OutboundService(store, TimedDialer(), pacer, Clock(NOW), lambda: True,
-                              default_caller_id="800100100")
+                              default_caller_id="800100100", batch_seconds=1.0)
     [campaign] = await store.running_campaigns()
 
     assert await service.dial_next(campaign)  # three channels free: three claimed at once
@@ -337,7 +337,7 @@ async def test_a_window_that_closes_during_a_batch_gives_its_undialled_claims_ba
 
     dialer = ClosingDialer()
     service = OutboundService(store, dialer, pacer, clock, lambda: True,
-                              default_caller_id="800100100")
+                              default_caller_id="800100100", batch_seconds=1.0)
 
     assert await service.dial_next(campaign)
 
@@ -407,7 +407,7 @@ async def test_a_loop_stopped_during_a_batch_gives_its_undialled_claims_back(
                   sleep=never)
     dialer = Dialer()
     service = OutboundService(store, dialer, pacer, Clock(NOW), lambda: True,
-                              default_caller_id="800100100")
+                              default_caller_id="800100100", batch_seconds=1.0)
     dialling = asyncio.create_task(service.dial_next(campaign))
     await asyncio.wait_for(waiting_for_a_token.wait(), 5)
 
@@ -421,3 +421,16 @@ async def test_a_loop_stopped_during_a_batch_gives_its_undialled_claims_back(
         attempts = (await session.scalars(select(CampaignAttempt.id))).all()
     assert statuses == ["calling", "pending", "pending"]
     assert list(attempts) == [dialer.dials[0][0]]
+
+
+async def test_by_default_each_claim_takes_one_contact_so_a_crash_strands_none_undialled(
+    sqlite_sessions: Sessions,
+) -> None:
+    phones = [f"+3933312345{n:02d}" for n in range(3)]
+    store, pacer, campaign = await _batch_rig(sqlite_sessions, phones, FAST)
+    dialer = Dialer()
+    service = OutboundService(store, dialer, pacer, Clock(NOW), lambda: True,
+                              default_caller_id="800100100")
+
+    assert await service.dial_next(campaign)
+    assert (store.claims, len(dialer.dials), pacer.in_flight()) == (1, 1, 1)
