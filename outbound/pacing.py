@@ -5,10 +5,11 @@ A call may start when it has a channel under both ``max_channels`` (the engine's
 from the claim until the attempt ends) and a token in both calls-per-second buckets. A token
 bucket here holds at most one token: calls are spaced ``1 / calls_per_second`` apart, never
 bunched after a quiet spell, so any one-second window holds the cap. The dial loop takes the
-channel (:meth:`Pacer.reserve`) before it claims an attempt and the tokens (:meth:`Pacer.pace`)
-after, right before the ``Originate``: a claim that takes longer than the one before (a
-database transaction) then cannot bunch two starts. Waiting is done with an injected clock and
-sleep, so tests run on a clock they control.
+channel (:meth:`Pacer.reserve`, or as many as are free with :meth:`Pacer.reserve_up_to`) before
+it claims attempts and each call's tokens (:meth:`Pacer.pace`) after, right before its
+``Originate``: a claim that takes longer than the one before (a database transaction) then
+cannot bunch two starts. Waiting is done with an injected clock and sleep, so tests run on a
+clock they control.
 """
 
 from __future__ import annotations
@@ -105,6 +106,19 @@ class Pacer:
             await self._freed.wait()
         self._calls[campaign_id] = self.in_flight(campaign_id) + 1
         return Slot(self, campaign_id)
+
+    async def reserve_up_to(self, campaign_id: int, caps: Caps, most: int) -> list[Slot]:
+        """Wait for a channel under both channel caps, then hold as many as are free now, at most
+        ``most``; their slots. Each call may start once its :meth:`pace` returns."""
+        slots = [await self.reserve(campaign_id, caps)]
+        while len(slots) < most and self.room(campaign_id, caps) > 0:
+            self._calls[campaign_id] += 1
+            slots.append(Slot(self, campaign_id))
+        return slots
+
+    def calls_per_second(self, caps: Caps) -> float:
+        """How many calls of the campaign may start in a second, under both rate caps."""
+        return min(self._engine.calls_per_second, caps.calls_per_second)
 
     async def pace(self, campaign_id: int, caps: Caps) -> None:
         """Wait for a token in both calls-per-second buckets and take them: the call starts now."""

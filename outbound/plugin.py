@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import structlog
 from fastapi import APIRouter
+from sqlalchemy.engine import make_url
 
 from centralino.core.calls.terms import CAMPAIGN_ENTRY
 from centralino.core.domain import CliGroup, Core, Domain, Plugin
@@ -60,16 +61,19 @@ class Outbound(Domain):
         self._trunk = bool(core.settings.toll_free.outbound_contact)
         self._survey_plan: ScriptPlan | None = None
         self.plans = ScriptPlans(core.services.get(PromptStore), sounds_location(core.settings))
+        attempts = DatabaseAttempts(
+            core.sessions, engine_name(),
+            Budget(settings.attempts_per_day, settings.attempts_per_week),
+            writer=core.call_writes if _one_writer(core.settings.database_url) else None)
         self.service = OutboundService(
-            DatabaseAttempts(core.sessions, engine_name(),
-                             Budget(settings.attempts_per_day, settings.attempts_per_week)),
-            CampaignDialer(core.ami), Pacer(settings), core.clock, lambda: core.ami.connected,
+            attempts, CampaignDialer(core.ami), Pacer(settings), core.clock,
+            lambda: core.ami.connected,
             default_caller_id=core.settings.toll_free.number, prepare=self._prepare)
         follow_results(core.ami, self.service.on_result)
         services = WorkflowScriptServices(core.sessions, core.services.get(TicketDesk),
                                           self._opt_out)
         self._scripts: dict[str, CallScript] = {CAMPAIGN_ENTRY: CampaignCall(
-            ScriptedCall(core.sessions, self.plans, services, self.service.finish),
+            ScriptedCall(attempts.context, self.plans, services, self.service.finish),
             self.service)}
         if self._survey is not None:
             self._scripts[SURVEY_ENTRY] = SurveyScript(self._loaded_survey, services,
@@ -119,6 +123,16 @@ class Outbound(Domain):
             return
         async with self._sessions() as session:
             await add_numbers(session, [phone], DncSource.OPT_OUT, now=self._clock())
+
+
+def _one_writer(database_url: str) -> bool:
+    """Whether the dial loop's claims and results go through the engine's group commit: on
+    SQLite (one writer, one engine claiming) it saves aiosqlite's hand-over per statement. On
+    PostgreSQL each is a transaction of its own: engines sharing the database all store every
+    dialplan result (each hears every ``CampaignResult``), and several of those in one shared
+    transaction could deadlock with another engine's, failing the calls' writes beside them.
+    """
+    return make_url(database_url).get_backend_name() == "sqlite"
 
 
 PLUGIN = Plugin("outbound", build=Outbound, models=(models,), commands=(

@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from centralino.core.call_session import CallSession
 from ivr.prompts import PromptStore
@@ -26,12 +25,13 @@ from outbound.runner import (
     is_machine,
     load_script_plan,
 )
-from outbound.store import AttemptReport, attempt_context
+from outbound.store import AttemptContext, AttemptReport
 
 log = structlog.get_logger(__name__)
 
 HUNG_UP = "hung_up"  # the outcome of a call the customer left before the script's end
 Finish = Callable[[int, AttemptReport], Awaitable[bool]]
+Context = Callable[[int], Awaitable[AttemptContext | None]]
 
 
 class ScriptPlans:
@@ -65,19 +65,19 @@ class ScriptedCall:
     """``run(session, attempt_id, amd_status, amd_cause)`` of the ``campaign`` Stasis entry
     (:data:`outbound.call.CampaignScript`)."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], plans: ScriptPlans,
-                 services: ScriptServices, finish: Finish) -> None:
-        """``finish``: stores the attempt's result and frees its slot
-        (:meth:`outbound.service.OutboundService.finish`)."""
-        self._sessions = sessions
+    def __init__(self, context: Context, plans: ScriptPlans, services: ScriptServices,
+                 finish: Finish) -> None:
+        """``context``: reads what an attempt's script needs
+        (:meth:`outbound.attempts.DatabaseAttempts.context`); ``finish``: stores the attempt's
+        result and frees its slot (:meth:`outbound.service.OutboundService.finish`)."""
+        self._context = context
         self._plans = plans
         self._services = services
         self._finish = finish
 
     async def __call__(self, session: CallSession, attempt_id: int, amd_status: str,
                        amd_cause: str) -> None:
-        async with self._sessions() as db:
-            context = await attempt_context(db, attempt_id)
+        context = await self._context(attempt_id)
         if context is None:
             log.warning("outbound.unknown_attempt", attempt=attempt_id)
             await session.hangup()

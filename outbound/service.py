@@ -2,11 +2,13 @@
 
 For each running campaign a runner repeats: wait while AMI is down (an Asterisk restart), wait
 for the campaign's window (``window``, ``start_at``, ``end_at``) to be open now, take a
-channel from the :class:`~outbound.pacing.Pacer` (the engine's cap and the campaign's), check
-the window again, claim one due attempt from the store, wait for its turn under the
+channel from the :class:`~outbound.pacing.Pacer` (the engine's cap and the campaign's) — or,
+with ``batch_seconds``, as many as are free up to that many seconds' worth of calls —, check
+the window again, claim that many due attempts from the store in one transaction, then for
+each wait for its turn under the
 calls-per-second caps (taken after the claim, so the claim's own time never bunches two
 ``Originate`` s) and dial it. A retry is just another due attempt: the window is checked at
-every dial.
+every dial; claims whose turn does not come are given back undialled.
 
 An attempt ends one of three ways, and its slot is freed then:
 
@@ -26,7 +28,7 @@ is unknown (the connection died) is left to that reconciliation.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -53,6 +55,11 @@ LOST_AFTER = timedelta(minutes=15)  # then an unfinished attempt's call must be 
 RECONCILE_AFTER = timedelta(seconds=30)  # an Originate has made its channels long before
 LOST_CHECK_SECONDS = 30.0
 NOT_READY_SECONDS = 30.0  # a campaign whose scripts do not load is tried again after this
+REMEMBER_STORED = 4096  # results remembered, so a second report of one is not written
+# Claims taken together: at most this long of dialling at the rate caps. Off (one claim per
+# channel) by default: an engine that dies holding claims not yet dialled leaves them to
+# fail_lost_attempts (as failed: a retry later); claimed one by one, that is one claim at most.
+BATCH_SECONDS = 0.0
 
 
 @dataclass
@@ -86,7 +93,13 @@ class AttemptStore(Protocol):
         """The campaigns in state ``running``."""
         ...
 
-    async def claim(self, campaign_id: int, *, now: datetime, limit: int) -> list[Claim]: ...
+    async def claim(self, campaign_id: int, *, now: datetime, limit: int) -> list[Claim]:
+        """Claim up to ``limit`` due attempts of the campaign."""
+        ...
+
+    async def release(self, attempt_ids: Sequence[int]) -> int:
+        """Give back claims that were never dialled: their contacts are due again."""
+        ...
 
     async def finish(self, attempt_id: int, result: AttemptReport, *, now: datetime) -> bool:
         """Store the result; False if the attempt was finished already."""
@@ -123,11 +136,15 @@ class OutboundService:
 
     def __init__(self, store: AttemptStore, dialer: Dialer, pacer: Pacer,
                  clock: Callable[[], datetime], ami_ready: Callable[[], bool], *,
-                 default_caller_id: str, prepare: Prepare | None = None) -> None:
+                 default_caller_id: str, prepare: Prepare | None = None,
+                 batch_seconds: float = BATCH_SECONDS) -> None:
         """``ami_ready``: whether AMI is logged in now; ``default_caller_id``: the number shown
-        for campaigns without a ``caller_id`` (the toll-free number); ``prepare``: made ready
+        for campaigns without a ``caller_id`` (the toll-free number); ``batch_seconds``: how
+        many seconds of calls at the rate caps one claim may take (:data:`BATCH_SECONDS`);
+        ``prepare``: made ready
         before a campaign dials (its scripts loaded)."""
         self._prepare = prepare
+        self._batch_seconds = batch_seconds
         self._store = store
         self._dialer = dialer
         self._pacer = pacer
@@ -135,6 +152,9 @@ class OutboundService:
         self._ami_ready = ami_ready
         self._default_caller_id = default_caller_id
         self._calls: dict[int, _Call] = {}  # attempt id -> its call, while it is on
+        # attempts whose result this engine stored, the oldest forgotten first: an answered call's
+        # end after its script's own result needs no write to be refused
+        self._stored: dict[int, None] = {}
         self._runners: dict[int, asyncio.Task[None]] = {}
         self._tasks = TaskSet(failure_event="outbound.task_failed")
         self._loop: asyncio.Task[None] | None = None
@@ -179,22 +199,51 @@ class OutboundService:
     # -- dialling ---------------------------------------------------------------------------------
 
     async def dial_next(self, campaign: RunningCampaign) -> bool:
-        """Dial the campaign's next due attempt if it may be dialled now (AMI up, window open,
-        a slot free, one due); False if none was dialled. Waits for a slot."""
+        """Dial the campaign's next due attempts if they may be dialled now (AMI up, window
+        open, a slot free, one due); False if none was dialled. Waits for a slot.
+
+        With ``batch_seconds``, as many as there are channels free are claimed together, at
+        most that many seconds' worth of calls under the calls-per-second caps; each is dialled
+        in its turn, AMI and the window checked again right before it. Claims whose turn does
+        not come (the window closed, AMI went down, the loop was stopped) are given back.
+        """
         if not self._ami_ready() or not campaign.may_call(self._clock()):
             return False
-        slot = await self._pacer.reserve(campaign.id, campaign.file.pacing)
+        caps = campaign.file.pacing
+        most = max(1, int(self._pacer.calls_per_second(caps) * self._batch_seconds))
+        slots = await self._pacer.reserve_up_to(campaign.id, caps, most)
         now = self._clock()  # the slot may have taken a while: check again at the dial
         if not self._ami_ready() or not campaign.may_call(now):
-            slot.release()
+            _release(slots)
             return False
-        claims = await self._store.claim(campaign.id, now=now, limit=1)
-        if not claims:
-            slot.release()
-            return False
-        await self._pacer.pace(campaign.id, campaign.file.pacing)  # the Originate starts now
-        await self._dial(campaign, claims[0], slot)
-        return True
+        try:
+            claims = await self._store.claim(campaign.id, now=now, limit=len(slots))
+        except BaseException:  # a database that fails must not keep the channels
+            _release(slots)
+            raise
+        _release(slots[len(claims):])
+        waiting = list(zip(claims, slots, strict=False))
+        try:
+            for turn in range(len(claims)):
+                if turn and not (self._ami_ready() and campaign.may_call(self._clock())):
+                    break
+                await self._pacer.pace(campaign.id, caps)  # the Originate starts now
+                claim, slot = waiting.pop(0)
+                await self._dial(campaign, claim, slot)
+        finally:
+            if waiting:
+                await self._give_back(waiting)
+        return bool(claims)
+
+    async def _give_back(self, waiting: list[tuple[Claim, Slot]]) -> None:
+        """Free the channels of claims never dialled and return them to the store; if that
+        fails, they are failed once their call would be over (:meth:`fail_lost_attempts`)."""
+        _release([slot for _, slot in waiting])
+        try:
+            await self._store.release([claim.attempt_id for claim, _ in waiting])
+        except Exception:
+            log.exception("outbound.release_failed",
+                          attempts=[claim.attempt_id for claim, _ in waiting])
 
     async def _dial(self, campaign: RunningCampaign, claim: Claim, slot: Slot) -> None:
         ring = campaign.file.ring_seconds
@@ -242,8 +291,13 @@ class OutboundService:
     async def finish(self, attempt_id: int, result: AttemptReport) -> bool:
         """Free the attempt's slot and store its result; False if it was stored already."""
         self._forget(attempt_id)
+        if attempt_id in self._stored:  # by this engine: the store would refuse it (no write)
+            return False
         stored = await self._store.finish(attempt_id, result, now=self._clock())
         if stored:
+            self._stored[attempt_id] = None
+            if len(self._stored) > REMEMBER_STORED:
+                del self._stored[next(iter(self._stored))]
             metrics.CAMPAIGN_ATTEMPTS.labels(disposition=result.disposition.value).inc()
             log.info("outbound.attempt_ended", attempt=attempt_id,
                      disposition=result.disposition.value, dial_status=result.dial_status,
@@ -326,3 +380,8 @@ class OutboundService:
                 log.exception("outbound.background_failed")
             await asyncio.sleep(POLL_SECONDS)
             since_lost_check += POLL_SECONDS
+
+
+def _release(slots: Sequence[Slot]) -> None:
+    for slot in slots:
+        slot.release()

@@ -1,12 +1,16 @@
 """Campaigns, their contacts and attempts in the database. Same convention as the other
-stores: each function takes an :class:`AsyncSession` and commits its own unit of work.
+stores: each function takes an :class:`AsyncSession` and commits its own unit of work. The dial
+loop's per-attempt work (claims, results, an answered call's context) is also a synchronous
+function on a :class:`~sqlalchemy.Connection` of Core statements (:func:`claim_due`,
+:func:`store_result`, :func:`read_context`), which the engine runs in its group commit.
 
-Nothing is dialled twice: an attempt is *claimed* before its ``Originate`` — the contact moves
-from ``pending`` to ``calling`` and the attempt row is written in one transaction. On
-PostgreSQL the due contacts are read ``FOR UPDATE SKIP LOCKED``, so engines sharing the
-database claim different contacts; each number is then locked for the rest of the
-transaction (an advisory lock) while its do-not-call entry and its budget across campaigns
-are checked. SQLite has one writer at a time: one engine claims.
+Nothing is dialled twice: attempts are *claimed* before their ``Originate`` — the contacts move
+from ``pending`` to ``calling`` (a conditional update) and the attempt rows are written in one
+transaction. On PostgreSQL the due contacts are read ``FOR UPDATE SKIP LOCKED``, so engines
+sharing the database claim different contacts; their numbers are then locked for the rest of
+the transaction (advisory locks) while their budget across campaigns is checked. The
+do-not-call list is read with the due contacts. SQLite has one writer at a time: one engine
+claims.
 """
 
 from __future__ import annotations
@@ -16,15 +20,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import Connection, bindparam, delete, exists, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from centralino.core.db import insert_unless_duplicate, table_of
+from centralino.core.db import insert_unless_duplicate, run_write, table_of
 from config.campaign import CampaignFile
 from config.safe_yaml import parse_yaml
-from outbound.dnc import is_listed
 from outbound.lists import ContactList
-from outbound.models import Campaign, CampaignAttempt, CampaignContact
+from outbound.models import Campaign, CampaignAttempt, CampaignContact, DncNumber
 from outbound.rules import AttemptEnd, Budget, ContactProgress, after_attempt, budget_frees_at
 from outbound.terms import CampaignState, ContactStatus, Disposition
 
@@ -250,122 +253,249 @@ async def _contact_count(session: AsyncSession, campaign_id: int) -> int:
 
 
 # -- attempts -----------------------------------------------------------------------------------
+#
+# The dial loop's writes (a claim, a result) and an answered call's read are Core statements on a
+# Connection: each runs in a session (:func:`claim_attempts`, :func:`finish_attempt`,
+# :func:`attempt_context`) or as a unit of the engine's group commit (:mod:`outbound.attempts`).
+
+CONTACTS = table_of(CampaignContact)
+ATTEMPTS = table_of(CampaignAttempt)
+CAMPAIGNS = table_of(Campaign)
+DNC = table_of(DncNumber)
+
+
+class CampaignFiles:
+    """Each campaign's :class:`CampaignFile` by id, read once: a campaign's ``definition`` is
+    written when it is created and never changed. One per database (ids are per database)."""
+
+    def __init__(self) -> None:
+        self._files: dict[int, CampaignFile] = {}
+
+    def get(self, connection: Connection, campaign_id: int) -> CampaignFile:
+        """The campaign's file; raises :class:`CampaignNotFound`."""
+        file = self._files.get(campaign_id)
+        if file is None:
+            definition = connection.scalar(select(CAMPAIGNS.c.definition).where(
+                CAMPAIGNS.c.id == campaign_id))
+            if definition is None:
+                raise CampaignNotFound(campaign_id)
+            file = self._files[campaign_id] = _parsed(definition)
+        return file
+
+    def remember(self, campaign: Campaign) -> None:
+        """Keep the file of a campaign read already."""
+        self._files.setdefault(campaign.id, campaign_file(campaign))
+
+
+@dataclass(frozen=True, slots=True)
+class ContactState:
+    """A contact as an attempt's result left it."""
+
+    id: int
+    status: str
+    outcome: str | None
+    stage: int
+    attempts: int
+    retries: dict[str, int]
+    next_at: datetime
+    expires_at: datetime
 
 
 async def claim_attempts(session: AsyncSession, campaign_id: int, *, engine: str,
                          now: datetime, limit: int, budget: Budget) -> list[Claim]:
-    """Claim up to ``limit`` due contacts of a running campaign for dialling now.
+    """Claim up to ``limit`` due contacts of a running campaign for dialling now (see
+    :func:`claim_due`)."""
+    return await run_write(session, claim_due, campaign_id, engine=engine, now=now, limit=limit,
+                           budget=budget)
+
+
+def claim_due(connection: Connection, campaign_id: int, *, engine: str, now: datetime,
+              limit: int, budget: Budget) -> list[Claim]:
+    """Claim up to ``limit`` due contacts of a running campaign for dialling now, oldest due
+    first; the caller commits.
 
     A contact past its expiry expires; one on the do-not-call list is never dialled (status
-    ``dnc``); one whose number used its budget (any campaign) waits until it frees.
+    ``dnc``); one whose number used its budget (any campaign) waits until it frees. The whole
+    batch is checked with one read of the due contacts (and whether each number is on the
+    do-not-call list) and one of their numbers' recent attempts, after their numbers are locked
+    on PostgreSQL.
     """
-    postgres = session.get_bind().dialect.name == "postgresql"
-    query = (select(CampaignContact)
-             .where(CampaignContact.campaign_id == campaign_id,
-                    CampaignContact.status == ContactStatus.PENDING.value,
-                    CampaignContact.next_at <= now,
-                    exists().where(Campaign.id == campaign_id,
-                                   Campaign.state == CampaignState.RUNNING.value))
-             .order_by(CampaignContact.next_at, CampaignContact.id).limit(limit)
-             .execution_options(populate_existing=True))
-    if postgres:
-        query = query.with_for_update(of=CampaignContact, skip_locked=True)
-    due = list((await session.scalars(query)).all())
-    attempts: list[CampaignAttempt] = []
-    for contact in sorted(due, key=lambda c: c.phone):  # one lock order: no deadlock
-        if postgres:
-            await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(contact.phone))))
-        if await _skip(session, contact, now, budget) or not await _take(session, contact, now):
-            continue
-        attempt = CampaignAttempt(campaign_id=campaign_id, contact_id=contact.id,
-                                  phone=contact.phone, stage=contact.stage, engine=engine,
-                                  started_at=now, keys="", survey={})
-        session.add(attempt)
-        attempts.append(attempt)
-    await session.commit()
-    return [Claim(a.id, a.campaign_id, a.contact_id, a.phone, a.stage) for a in attempts]
+    postgres = connection.dialect.name == "postgresql"
+    due = connection.execute(_DUE_LOCKED if postgres else _DUE, {
+        "campaign": campaign_id, "now": now, "limit": limit}).all()
+    if not due:
+        return []
+    phones = sorted({row.phone for row in due})
+    if postgres:  # each number's budget is read and spent by one claimer at a time
+        connection.execute(_LOCK_NUMBERS, {"phones": phones})
+    recent: dict[str, list[datetime]] = {phone: [] for phone in phones}
+    for phone, started_at in connection.execute(_RECENT, {
+            "phones": phones, "since": now - timedelta(days=7)}):
+        recent[phone].append(started_at)
+    expired, listed, waiting, dialable = [], [], [], []
+    for row in due:
+        if row.expires_at <= now:
+            expired.append(row.id)
+        elif row.listed:
+            listed.append(row.id)
+        elif (frees := budget_frees_at(budget, recent[row.phone], now)) is not None:
+            waiting.append({"contact": row.id, "next_at": frees, "updated_at": now})
+        else:
+            dialable.append(row)
+            recent[row.phone].append(now)  # spent, for a number twice in the batch
+    for ids, status in ((expired, ContactStatus.EXPIRED), (listed, ContactStatus.DNC)):
+        if ids:
+            connection.execute(_SET_PENDING, {"ids": ids, "status": status.value,
+                                              "updated_at": now})
+    if waiting:
+        connection.execute(_WAIT_FOR_BUDGET, waiting)
+    if not dialable:
+        return []
+    # SQLite's engines read without row locks: the conditional update keeps claimers apart.
+    taken = set(connection.scalars(_TAKE, {"ids": [row.id for row in dialable],
+                                           "status": ContactStatus.CALLING.value,
+                                           "updated_at": now}))
+    claimed = [row for row in dialable if row.id in taken]
+    if not claimed:
+        return []
+    attempt_ids = connection.scalars(_NEW_ATTEMPTS, [
+        {"campaign_id": campaign_id, "contact_id": row.id, "phone": row.phone,
+         "stage": row.stage, "engine": engine, "started_at": now, "keys": "", "survey": {}}
+        for row in claimed]).all()
+    return [Claim(attempt_id, campaign_id, row.id, row.phone, row.stage)
+            for attempt_id, row in zip(attempt_ids, claimed, strict=True)]
 
 
-async def _take(session: AsyncSession, contact: CampaignContact, now: datetime) -> bool:
-    """Move the contact to ``calling`` unless another claimer did first (SQLite's engines
-    read without row locks: the conditional update is what keeps them apart)."""
-    taken = await session.execute(update(CampaignContact).where(
-        CampaignContact.id == contact.id,
-        CampaignContact.status == ContactStatus.PENDING.value).values(
-        status=ContactStatus.CALLING.value, updated_at=now)
-        .execution_options(synchronize_session=False))
-    return bool(taken.rowcount)  # type: ignore[attr-defined]
+# The hot paths' statements are built once: per call only their parameters change (building a
+# statement and its cache key cost more than running it on SQLite).
+_DUE = (select(CONTACTS.c.id, CONTACTS.c.phone, CONTACTS.c.stage, CONTACTS.c.expires_at,
+               DNC.c.phone.is_not(None).label("listed"))
+        .select_from(CONTACTS.outerjoin(DNC, DNC.c.phone == CONTACTS.c.phone))
+        .where(CONTACTS.c.campaign_id == bindparam("campaign"),
+               CONTACTS.c.status == ContactStatus.PENDING.value,
+               CONTACTS.c.next_at <= bindparam("now", type_=CONTACTS.c.next_at.type),
+               exists().where(CAMPAIGNS.c.id == bindparam("campaign"),
+                              CAMPAIGNS.c.state == CampaignState.RUNNING.value))
+        .order_by(CONTACTS.c.next_at, CONTACTS.c.id).limit(bindparam("limit")))
+_DUE_LOCKED = _DUE.with_for_update(of=CONTACTS, skip_locked=True)
+
+_RECENT = (select(ATTEMPTS.c.phone, ATTEMPTS.c.started_at)
+           .where(ATTEMPTS.c.phone.in_(bindparam("phones", expanding=True)),
+                  ATTEMPTS.c.started_at > bindparam("since", type_=ATTEMPTS.c.started_at.type))
+           .order_by(ATTEMPTS.c.started_at))
+
+_PENDING_IN = (CONTACTS.c.id.in_(bindparam("ids", expanding=True)),
+               CONTACTS.c.status == ContactStatus.PENDING.value)
+_SET_PENDING = update(CONTACTS).where(*_PENDING_IN)  # SET from the parameters' other keys
+_TAKE = update(CONTACTS).where(*_PENDING_IN).returning(CONTACTS.c.id)
+_NEW_ATTEMPTS = insert(ATTEMPTS).returning(ATTEMPTS.c.id, sort_by_parameter_order=True)
+
+# One statement for a batch, in one order (the locks' keys): no deadlock between claimers.
+_LOCK_NUMBERS = text(
+    "SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtext(p) AS k "
+    "FROM unnest(CAST(:phones AS text[])) AS p) AS keys ORDER BY k")
+
+_WAIT_FOR_BUDGET = update(CONTACTS).where(CONTACTS.c.id == bindparam("contact"),
+                                          CONTACTS.c.status == ContactStatus.PENDING.value)
 
 
-async def _skip(session: AsyncSession, contact: CampaignContact, now: datetime,
-                budget: Budget) -> bool:
-    """Whether the contact may not be dialled now (its row is moved on if so)."""
-    if contact.expires_at <= now:
-        contact.status = ContactStatus.EXPIRED.value
-    elif await is_listed(session, contact.phone):
-        contact.status = ContactStatus.DNC.value
-    else:
-        recent = (await session.scalars(select(CampaignAttempt.started_at).where(
-            CampaignAttempt.phone == contact.phone,
-            CampaignAttempt.started_at > now - timedelta(days=7))
-            .order_by(CampaignAttempt.started_at))).all()
-        frees = budget_frees_at(budget, recent, now)
-        if frees is None:
-            return False
-        contact.next_at = frees
-    contact.updated_at = now
-    return True
+async def release_claims(session: AsyncSession, attempt_ids: Sequence[int]) -> int:
+    """Give back claims that were never dialled (see :func:`release_undialled`)."""
+    return await run_write(session, release_undialled, attempt_ids)
+
+
+def release_undialled(connection: Connection, attempt_ids: Sequence[int]) -> int:
+    """Give back claimed attempts whose ``Originate`` was never sent (the window closed, AMI
+    went down before their turn in a batch): their rows go, their contacts are due again. How
+    many were given back; the caller commits."""
+    if not attempt_ids:
+        return 0
+    contact_ids = list(connection.scalars(delete(ATTEMPTS).where(
+        ATTEMPTS.c.id.in_(attempt_ids), ATTEMPTS.c.ended_at.is_(None))
+        .returning(ATTEMPTS.c.contact_id)))
+    if contact_ids:
+        connection.execute(update(CONTACTS).where(
+            CONTACTS.c.id.in_(contact_ids), CONTACTS.c.status == ContactStatus.CALLING.value)
+            .values(status=ContactStatus.PENDING.value))
+    return len(contact_ids)
 
 
 async def finish_attempt(session: AsyncSession, attempt_id: int, report: AttemptReport, *,
-                         now: datetime) -> CampaignContact | None:
-    """Store how the attempt ended and move its contact on (done, retry, next stage...).
-    ``None`` if the attempt is unknown or already finished (a result reported twice)."""
-    ended = await session.execute(update(CampaignAttempt).where(
-        CampaignAttempt.id == attempt_id, CampaignAttempt.ended_at.is_(None)).values(
-        ended_at=now, disposition=report.disposition.value, dial_status=report.dial_status,
-        hangup_cause=report.hangup_cause, amd_status=report.amd_status,
-        amd_cause=report.amd_cause, answered_at=report.answered_at, linkedid=report.linkedid,
-        keys=report.keys[:64], outcome=report.outcome, survey=report.survey))
-    if not ended.rowcount:  # type: ignore[attr-defined]
-        await session.commit()  # nothing written; a rollback would expire the caller's rows
+                         now: datetime, files: CampaignFiles | None = None
+                         ) -> ContactState | None:
+    """Store how the attempt ended and move its contact on (see :func:`store_result`)."""
+    return await run_write(session, store_result, attempt_id, report, now=now,
+                           files=files or CampaignFiles())
+
+
+def store_result(connection: Connection, attempt_id: int, report: AttemptReport, *,
+                 now: datetime, files: CampaignFiles) -> ContactState | None:
+    """Store how the attempt ended and move its contact on (done, retry, next stage...); the
+    contact as it is now. ``None`` if the attempt is unknown or already finished (a result
+    reported twice changes nothing). The caller commits."""
+    ended = connection.execute(_END_ATTEMPT, {
+        "attempt": attempt_id, "ended_at": now, "disposition": report.disposition.value,
+        "dial_status": report.dial_status, "hangup_cause": report.hangup_cause,
+        "amd_status": report.amd_status, "amd_cause": report.amd_cause,
+        "answered_at": report.answered_at, "linkedid": report.linkedid,
+        "keys": report.keys[:64], "outcome": report.outcome, "survey": report.survey}).first()
+    if ended is None:
         return None
-    attempt = await session.get(CampaignAttempt, attempt_id, populate_existing=True)
-    assert attempt is not None
-    contact = await session.get(CampaignContact, attempt.contact_id, populate_existing=True,
-                                with_for_update=session.get_bind().dialect.name == "postgresql")
-    assert contact is not None
-    if contact.status == ContactStatus.CALLING.value:  # not marked done meanwhile
-        campaign = await get_campaign(session, attempt.campaign_id)
-        progress = after_attempt(
-            campaign_file(campaign),
-            ContactProgress(ContactStatus(contact.status), contact.outcome, contact.stage,
-                            contact.attempts, dict(contact.retries or {}), contact.next_at),
-            AttemptEnd(report.disposition, report.outcome, report.opted_out), now,
-            contact.expires_at)
-        contact.status, contact.outcome = progress.status.value, progress.outcome
-        contact.stage, contact.attempts = progress.stage, progress.attempts
-        contact.retries, contact.next_at = progress.retries, progress.next_at
-        contact.updated_at = now
-    await session.commit()
-    return contact
+    postgres = connection.dialect.name == "postgresql"
+    contact = ContactState(*connection.execute(_STATE_LOCKED if postgres else _STATE, {
+        "contact": ended.contact_id}).one())
+    if contact.status != ContactStatus.CALLING.value:  # marked done meanwhile
+        return contact
+    progress = after_attempt(
+        files.get(connection, ended.campaign_id),
+        ContactProgress(ContactStatus(contact.status), contact.outcome, contact.stage,
+                        contact.attempts, dict(contact.retries or {}), contact.next_at),
+        AttemptEnd(report.disposition, report.outcome, report.opted_out), now,
+        contact.expires_at)
+    connection.execute(_MOVE_CONTACT, {
+        "contact": contact.id, "status": progress.status.value, "outcome": progress.outcome,
+        "stage": progress.stage, "attempts": progress.attempts, "retries": progress.retries,
+        "next_at": progress.next_at, "updated_at": now})
+    return ContactState(contact.id, progress.status.value, progress.outcome, progress.stage,
+                        progress.attempts, progress.retries, progress.next_at,
+                        contact.expires_at)
 
 
-async def attempt_context(session: AsyncSession, attempt_id: int) -> AttemptContext | None:
+_END_ATTEMPT = (update(ATTEMPTS)  # SET from the parameters but "attempt"
+                .where(ATTEMPTS.c.id == bindparam("attempt"), ATTEMPTS.c.ended_at.is_(None))
+                .returning(ATTEMPTS.c.contact_id, ATTEMPTS.c.campaign_id))
+_STATE = select(CONTACTS.c.id, CONTACTS.c.status, CONTACTS.c.outcome, CONTACTS.c.stage,
+                CONTACTS.c.attempts, CONTACTS.c.retries, CONTACTS.c.next_at,
+                CONTACTS.c.expires_at).where(CONTACTS.c.id == bindparam("contact"))
+_STATE_LOCKED = _STATE.with_for_update()
+_MOVE_CONTACT = update(CONTACTS).where(CONTACTS.c.id == bindparam("contact"))
+
+
+async def attempt_context(session: AsyncSession, attempt_id: int, *,
+                          files: CampaignFiles | None = None) -> AttemptContext | None:
     """What the script of attempt ``attempt_id`` needs; ``None`` for an unknown attempt."""
-    row = (await session.execute(
-        select(CampaignAttempt, CampaignContact, Campaign)
-        .join(CampaignContact, CampaignContact.id == CampaignAttempt.contact_id)
-        .join(Campaign, Campaign.id == CampaignAttempt.campaign_id)
-        .where(CampaignAttempt.id == attempt_id))).first()
+    connection = await session.connection()
+    return await connection.run_sync(read_context, attempt_id, files or CampaignFiles())
+
+
+def read_context(connection: Connection, attempt_id: int,
+                 files: CampaignFiles) -> AttemptContext | None:
+    """:func:`attempt_context` in one read (two the first time a campaign is seen)."""
+    row = connection.execute(_CONTEXT, {"attempt": attempt_id}).first()
     if row is None:
         return None
-    attempt, contact, campaign = row
-    file = campaign_file(campaign)
-    return AttemptContext(attempt.id, campaign.id, campaign.name, file,
-                          campaign.scripts[min(attempt.stage, len(campaign.scripts) - 1)],
-                          contact.phone, contact.ticket, contact.language or file.language,
-                          dict(contact.variables or {}))
+    file = files.get(connection, row.campaign_id)
+    return AttemptContext(attempt_id, row.campaign_id, row.name, file,
+                          row.scripts[min(row.stage, len(row.scripts) - 1)], row.phone,
+                          row.ticket, row.language or file.language, dict(row.variables or {}))
+
+
+_CONTEXT = (select(ATTEMPTS.c.campaign_id, ATTEMPTS.c.stage, CAMPAIGNS.c.name,
+                   CAMPAIGNS.c.scripts, CONTACTS.c.phone, CONTACTS.c.ticket, CONTACTS.c.language,
+                   CONTACTS.c.variables)
+            .select_from(ATTEMPTS.join(CONTACTS, CONTACTS.c.id == ATTEMPTS.c.contact_id)
+                         .join(CAMPAIGNS, CAMPAIGNS.c.id == ATTEMPTS.c.campaign_id))
+            .where(ATTEMPTS.c.id == bindparam("attempt")))
 
 
 @dataclass(frozen=True, slots=True)

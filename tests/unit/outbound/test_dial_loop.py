@@ -287,9 +287,177 @@ async def test_originates_keep_the_campaigns_spacing_however_long_each_claim_tak
     service = OutboundService(
         store, TimedDialer(), Pacer(OutboundSettings(max_channels=100, calls_per_second=100),
                                     clock=clock, sleep=clock.sleep),
-        Clock(NOW), lambda: True, default_caller_id="800100100")
+        Clock(NOW), lambda: True, default_caller_id="800100100", batch_seconds=1.0)
     [campaign] = await store.running_campaigns()
-    for _ in phones:
-        assert await service.dial_next(campaign)
+    while await service.dial_next(campaign):  # claims of two: a second's worth at 2 a second
+        pass
 
+    assert len(starts) == len(phones)
     assert min(b - a for a, b in pairwise(starts)) >= 0.5 - 1e-9
+
+
+class CountedClaims(DatabaseAttempts):
+    """The store, counting its claim transactions; ``fail`` makes the next claim fail."""
+
+    def __init__(self, sessions: Sessions) -> None:
+        super().__init__(sessions, "engine-a", Budget(per_day=10, per_week=50))
+        self.claims = 0
+        self.fail = False
+
+    async def claim(self, campaign_id: int, *, now: datetime, limit: int) -> list[Claim]:
+        self.claims += 1
+        if self.fail:
+            raise OSError("database unreachable")
+        return await super().claim(campaign_id, now=now, limit=limit)
+
+
+async def _batch_rig(sessions: Sessions, phones: list[str], pacing: str
+                     ) -> tuple[CountedClaims, Pacer, RunningCampaign]:
+    async with sessions() as session:
+        await running_campaign(session, *phones, extra=pacing)
+    store = CountedClaims(sessions)
+    [campaign] = await store.running_campaigns()
+    return store, Pacer(OutboundSettings(max_channels=100, calls_per_second=100)), campaign
+
+
+async def test_free_channels_are_claimed_in_one_transaction_and_dialled_each_in_its_turn(
+    sqlite_sessions: Sessions,
+) -> None:
+    phones = [f"+3933312345{n:02d}" for n in range(5)]
+    async with sqlite_sessions() as session:
+        await running_campaign(session, *phones,
+                               extra="pacing: {max_channels: 3, calls_per_second: 4}\n")
+    clock = PacerClock()
+    store = CountedClaims(sqlite_sessions)
+    starts: list[float] = []
+
+    class TimedDialer(Dialer):
+        async def dial(self, attempt_id: int, number: str, *, ring_seconds: int,
+                       caller_id: str, campaign_id: int) -> None:
+            starts.append(clock.now)
+
+    pacer = Pacer(OutboundSettings(max_channels=100, calls_per_second=100), clock=clock,
+                  sleep=clock.sleep)
+    service = OutboundService(store, TimedDialer(), pacer, Clock(NOW), lambda: True,
+                              default_caller_id="800100100", batch_seconds=1.0)
+    [campaign] = await store.running_campaigns()
+
+    assert await service.dial_next(campaign)  # three channels free: three claimed at once
+    assert (store.claims, len(starts), pacer.in_flight()) == (1, 3, 3)
+    assert min(b - a for a, b in pairwise(starts)) >= 0.25 - 1e-9  # 4 a second, still
+
+
+async def test_a_window_that_closes_during_a_batch_gives_its_undialled_claims_back(
+    sqlite_sessions: Sessions,
+) -> None:
+    phones = [f"+3933312345{n:02d}" for n in range(3)]
+    store, pacer, campaign = await _batch_rig(sqlite_sessions, phones, FAST)
+    clock = Clock(NOW)
+
+    class ClosingDialer(Dialer):
+        async def dial(self, attempt_id: int, number: str, *, ring_seconds: int,
+                       caller_id: str, campaign_id: int) -> None:
+            await super().dial(attempt_id, number, ring_seconds=ring_seconds,
+                               caller_id=caller_id, campaign_id=campaign_id)
+            if len(self.dials) == 1:
+                clock.now = SUNDAY  # the window closes after the first Originate
+
+    dialer = ClosingDialer()
+    service = OutboundService(store, dialer, pacer, clock, lambda: True,
+                              default_caller_id="800100100", batch_seconds=1.0)
+
+    assert await service.dial_next(campaign)
+
+    assert len(dialer.dials) == 1 and pacer.in_flight() == 1
+    async with sqlite_sessions() as session:
+        attempts = list((await session.scalars(select(CampaignAttempt))).all())
+        statuses = sorted((await session.scalars(select(CampaignContact.status))).all())
+    assert [a.id for a in attempts] == [dialer.dials[0][0]]
+    assert statuses == ["calling", "pending", "pending"]
+    clock.now = NOW + timedelta(minutes=1)  # open again: the others are dialled
+    assert await service.dial_next(campaign)
+    assert sorted(number for _, number, _, _ in dialer.dials) == phones
+
+
+async def test_a_claim_the_database_fails_keeps_no_channel(sqlite_sessions: Sessions) -> None:
+    store, pacer, campaign = await _batch_rig(sqlite_sessions, [PHONE], FAST)
+    service = OutboundService(store, Dialer(), pacer, Clock(NOW), lambda: True,
+                              default_caller_id="800100100")
+    store.fail = True
+
+    with pytest.raises(OSError):
+        await service.dial_next(campaign)
+
+    assert pacer.in_flight() == 0
+    store.fail = False
+    assert await service.dial_next(campaign)
+
+
+async def test_a_call_ending_after_its_script_stored_the_result_writes_nothing_more(
+    rig: Rig,
+) -> None:
+    writes: list[int] = []
+    finish = rig.store.finish
+
+    async def counted(attempt_id: int, result: AttemptReport, *, now: datetime) -> bool:
+        writes.append(attempt_id)
+        return await finish(attempt_id, result, now=now)
+
+    rig.store.finish = counted  # type: ignore[method-assign]
+    await rig.service.dial_next(await rig.campaign())
+    [attempt] = await rig.attempts()
+    rig.service.answered(attempt.id)
+
+    assert await rig.service.finish(attempt.id, AttemptReport(Disposition.HUMAN, outcome="ok"))
+    await rig.service.call_ended(attempt.id, AttemptReport(Disposition.HUMAN))
+    rig.service.on_result(DialReport(attempt.id, "customer", "ANSWER", 16))
+    await rig.service.stop()
+
+    assert writes == [attempt.id] and rig.pacer.in_flight() == 0
+    [stored] = await rig.attempts()
+    assert (stored.disposition, stored.outcome) == ("human", "ok")
+
+
+async def test_a_loop_stopped_during_a_batch_gives_its_undialled_claims_back(
+    sqlite_sessions: Sessions,
+) -> None:
+    phones = [f"+3933312345{n:02d}" for n in range(3)]
+    store, _, campaign = await _batch_rig(
+        sqlite_sessions, phones, "pacing: {max_channels: 10, calls_per_second: 4}\n")
+    waiting_for_a_token = asyncio.Event()
+
+    async def never(_seconds: float) -> None:  # the second call's turn never comes
+        waiting_for_a_token.set()
+        await asyncio.Event().wait()
+
+    pacer = Pacer(OutboundSettings(max_channels=100, calls_per_second=100), clock=lambda: 0.0,
+                  sleep=never)
+    dialer = Dialer()
+    service = OutboundService(store, dialer, pacer, Clock(NOW), lambda: True,
+                              default_caller_id="800100100", batch_seconds=1.0)
+    dialling = asyncio.create_task(service.dial_next(campaign))
+    await asyncio.wait_for(waiting_for_a_token.wait(), 5)
+
+    dialling.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await dialling
+
+    assert len(dialer.dials) == 1 and pacer.in_flight() == 1
+    async with sqlite_sessions() as session:
+        statuses = sorted((await session.scalars(select(CampaignContact.status))).all())
+        attempts = (await session.scalars(select(CampaignAttempt.id))).all()
+    assert statuses == ["calling", "pending", "pending"]
+    assert list(attempts) == [dialer.dials[0][0]]
+
+
+async def test_by_default_each_claim_takes_one_contact_so_a_crash_strands_none_undialled(
+    sqlite_sessions: Sessions,
+) -> None:
+    phones = [f"+3933312345{n:02d}" for n in range(3)]
+    store, pacer, campaign = await _batch_rig(sqlite_sessions, phones, FAST)
+    dialer = Dialer()
+    service = OutboundService(store, dialer, pacer, Clock(NOW), lambda: True,
+                              default_caller_id="800100100")
+
+    assert await service.dial_next(campaign)
+    assert (store.claims, len(dialer.dials), pacer.in_flight()) == (1, 1, 1)

@@ -118,3 +118,20 @@ async def test_a_slow_claim_between_the_channel_and_the_start_never_bunches_two_
         slot.release()
 
     assert min(b - a for a, b in pairwise(starts)) >= 0.5 - 1e-9
+
+
+async def test_several_channels_are_held_at_once_up_to_the_free_ones_and_the_most_asked() -> None:
+    paced = pacer(Caps(5, 100), Clock())
+    held = await paced.reserve_up_to(1, Caps(3, 100), most=10)
+    assert (len(held), paced.in_flight(1), paced.room(1, Caps(3, 100))) == (3, 3, 0)
+    assert len(await paced.reserve_up_to(2, Caps(10, 100), most=1)) == 1
+    assert paced.calls_per_second(Caps(3, 20)) == 20 and paced.calls_per_second(
+        Caps(3, 500)) == 100
+
+    waiting = asyncio.create_task(paced.reserve_up_to(1, Caps(3, 100), most=10))
+    await asyncio.sleep(0.01)
+    assert not waiting.done()  # none free: it waits for one
+    held[0].release()
+    held[1].release()
+    assert len(await asyncio.wait_for(waiting, 1)) == 2
+    assert paced.in_flight() == 4

@@ -11,7 +11,7 @@ from structlog.testing import capture_logs
 from centralino.app.engine import Engine
 from config.secrets import Secrets
 from config.settings import Settings
-from outbound.plugin import Outbound
+from outbound.plugin import Outbound, _one_writer
 from outbound.service import OutboundService
 from tests.conftest import sqlite_url
 
@@ -37,3 +37,8 @@ async def test_the_dial_loop_runs_only_with_an_outbound_trunk(
         assert any(e["event"] == "outbound.no_trunk" for e in logs) is not dialling
     finally:
         await domain.stop()
+
+
+def test_claims_and_results_share_the_group_commit_on_sqlite_only() -> None:
+    assert _one_writer("sqlite+aiosqlite:///var/centralino.db")
+    assert not _one_writer("postgresql+asyncpg://centralino@db/centralino")

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from centralino.core.call_session import CallSession
+from outbound.attempts import DatabaseAttempts
 from outbound.lists import ContactList, ListContact
 from outbound.models import CampaignAttempt, CampaignContact
 from outbound.rules import Budget
@@ -49,7 +50,8 @@ class Stored:
 
 
 def _call(sessions: Sessions, services: Services) -> ScriptedCall:
-    return ScriptedCall(sessions, ScriptPlans(Store()), services, Stored(sessions))
+    return ScriptedCall(DatabaseAttempts(sessions, "e1", Budget()).context, ScriptPlans(Store()),
+                        services, Stored(sessions))
 
 
 async def _rows(sessions: Sessions) -> tuple[CampaignAttempt, CampaignContact]:

@@ -10,7 +10,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from centralino.core.db import create_engine, session_factory
+from centralino.core.db import create_engine, create_sync_engine, session_factory
+from centralino.core.group_commit import GroupCommit
+from outbound.attempts import DatabaseAttempts
 from outbound.dnc import add_numbers, is_listed, list_numbers, remove_number
 from outbound.models import CampaignContact
 from outbound.rules import Budget
@@ -25,6 +27,7 @@ from outbound.store import (
     finish_if_done,
     import_contacts,
     mark_contact,
+    release_claims,
     unfinished_attempts,
 )
 from outbound.terms import CampaignState, ContactStatus, Disposition, DncSource
@@ -204,3 +207,88 @@ async def test_a_campaign_finishes_when_nobody_is_left_to_call(db_session_factor
         assert counts.imported == 1
         assert (await change_state(session, campaign.id, "pause", now=NOW)).state == \
             CampaignState.PAUSED
+
+
+async def test_one_claim_of_several_contacts_skips_a_listed_an_expired_and_a_spent_number(
+        db_session_factory: Sessions) -> None:
+    d = "+393334444444"
+    async with db_session_factory() as session:
+        other = await running_campaign(session, C, name="other")
+        assert await claim(session, other.id) == [C]  # C's attempt for today
+        campaign = await running_campaign(session, A, B, C)
+        await import_contacts(session, campaign.id, contacts(d), now=NOW, expires_at=NOW)
+        await add_numbers(session, [B], DncSource.CLI, now=NOW)
+
+        claims = await claim_attempts(session, campaign.id, engine="e1", now=NOW, limit=10,
+                                      budget=BUDGET)
+
+        assert [(c.phone, c.campaign_id, c.stage) for c in claims] == [(A, campaign.id, 0)]
+        assert (await contact(session, B, campaign.id)).status == ContactStatus.DNC
+        spent = await contact(session, C, campaign.id)
+        assert (spent.status, spent.next_at) == (ContactStatus.PENDING, NOW + timedelta(days=1))
+        assert (await contact(session, d, campaign.id)).status == ContactStatus.EXPIRED
+        assert await claim(session, campaign.id) == []
+
+
+async def test_claims_given_back_undialled_are_due_again_and_spend_no_budget(
+        db_session_factory: Sessions) -> None:
+    async with db_session_factory() as session:
+        campaign = await running_campaign(session, A, B)
+        claims = await claim_attempts(session, campaign.id, engine="e1", now=NOW, limit=10,
+                                      budget=BUDGET)
+        given_back = [c.attempt_id for c in claims if c.phone == B]
+        assert await release_claims(session, given_back) == 1
+        assert await release_claims(session, given_back) == 0
+        assert (await contact(session, B, campaign.id)).status == ContactStatus.PENDING
+        assert [u.attempt_id for u in await unfinished_attempts(
+            session, NOW + timedelta(seconds=1))] == [c.attempt_id for c in claims if c.phone == A]
+        assert await claim(session, campaign.id) == [B]
+
+
+async def test_engines_claiming_batches_through_their_group_commits_share_no_contact(
+        database_url: str, db_session_factory: Sessions) -> None:
+    phones = [f"+3933312345{n:02d}" for n in range(30)]
+    async with db_session_factory() as session:
+        campaign = await running_campaign(session, *phones)
+    writers = [GroupCommit(create_sync_engine(database_url)) for _ in range(2)]
+    try:
+        stores = [DatabaseAttempts(db_session_factory, f"e{n}", BUDGET, writer=writer)
+                  for n, writer in enumerate(writers)]
+
+        async def claims(attempts: DatabaseAttempts) -> list[str]:
+            got: list[str] = []
+            for _ in range(40):  # a claim can come back empty while the other one writes
+                if len(got) >= 20:  # neither can take everybody
+                    break
+                got += [c.phone for c in await attempts.claim(campaign.id, now=NOW, limit=3)]
+                await asyncio.sleep(0)
+            return got
+
+        first, second = await asyncio.gather(*(claims(attempts) for attempts in stores))
+    finally:
+        for writer in writers:
+            await writer.close()
+    assert sorted(first + second) == sorted(phones)  # everybody, nobody twice
+
+
+async def test_a_result_stored_through_the_group_commit_counts_once(
+        database_url: str, db_session_factory: Sessions) -> None:
+    async with db_session_factory() as session:
+        campaign = await running_campaign(session, A)
+    writer = GroupCommit(create_sync_engine(database_url))
+    try:
+        attempts = DatabaseAttempts(db_session_factory, "e1", BUDGET, writer=writer)
+        [claimed] = await attempts.claim(campaign.id, now=NOW, limit=5)
+        context = await attempts.context(claimed.attempt_id)
+        assert context is not None and (context.phone, context.script) == (A,
+                                                                             "payment_reminder")
+        report = AttemptReport(Disposition.HUMAN, outcome="paid", keys="1")
+        results = await asyncio.gather(*(attempts.finish(claimed.attempt_id, report, now=NOW)
+                                         for _ in range(2)))
+        assert await attempts.context(claimed.attempt_id + 1) is None
+    finally:
+        await writer.close()
+    assert sorted(results) == [False, True]
+    async with db_session_factory() as session:
+        row = await contact(session, A, campaign.id)
+    assert (row.status, row.outcome) == (ContactStatus.DONE, "paid")
