@@ -16,9 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from centralino.core.cli_support import database_sessions
 
 POSTGRES_HOST = "127.0.0.1:5432"
-SANDBOX_GROUP = "sandbox"
-"""The tests that start sandbox Asterisks and browsers run one after another in one pytest-xdist
-worker (``--dist loadgroup``: they share instances and ports); the unit tests run beside them."""
 POSTGRES_USERS = ("postgres", "root")
 
 

@@ -14,20 +14,21 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, async_playwright
 
-from ..conftest import SANDBOX_GROUP
+from ..integration.own_instance import secrets_from
+from .engine_site import RunningEngine, e2e_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
 ARTIFACTS = Path(__file__).parents[1] / "artifacts"
+MENU = Path(__file__).parents[2] / "config/menus/tollfree.yaml"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/e2e" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
-            item.add_marker(pytest.mark.xdist_group(SANDBOX_GROUP))
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -47,3 +48,16 @@ async def browser() -> AsyncIterator[Browser]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest_asyncio.fixture
+async def running(tmp_path: Path) -> AsyncIterator[RunningEngine]:
+    """The whole engine on the shipped menu (instance ``e2etest``), its web app answering."""
+    with secrets_from(tmp_path / "secrets.yaml"):
+        running = RunningEngine(e2e_settings(tmp_path, MENU))
+        try:
+            await running.wait_for_web()  # 503 without Asterisk: answering is enough
+            yield running
+        finally:
+            if not running.task.done():
+                await running.stop()

@@ -8,11 +8,9 @@ finished through the store, as the dialer and the call script do.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest_asyncio
 from playwright.async_api import Browser, expect
 
 from centralino.core.auth.models import Role
@@ -21,23 +19,9 @@ from outbound.rules import Budget
 from outbound.store import AttemptReport, claim_attempts, finish_attempt
 from outbound.terms import Disposition
 
-from ..integration.own_instance import secrets_from
-from .engine_site import BASE, RunningEngine, e2e_settings, sign_in
+from .engine_site import BASE, RunningEngine, sign_in
 
-MENU = Path(__file__).parents[2] / "config/menus/tollfree.yaml"
 A, B = "+393331234567", "+393337654321"
-
-
-@pytest_asyncio.fixture
-async def running(tmp_path: Path) -> AsyncIterator[RunningEngine]:
-    with secrets_from(tmp_path / "secrets.yaml"):
-        running = RunningEngine(e2e_settings(tmp_path, MENU))
-        try:
-            await running.wait_for_web()  # 503 without Asterisk: answering is enough
-            yield running
-        finally:
-            if not running.task.done():
-                await running.stop()
 
 
 async def test_a_manager_uploads_starts_and_watches_a_campaign(

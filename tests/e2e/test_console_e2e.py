@@ -12,12 +12,10 @@ with a real Asterisk, a SIP caller and a SIP seat phone.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest_asyncio
 from playwright.async_api import Browser, expect
 
 from acd.state import AcdPicture
@@ -32,24 +30,10 @@ from cti.tickets.store import IvrTrace, get_ticket, open_ticket_for_call, save_i
 from cti.tickets.tracking import format_for_display
 from cti.tickets.workflow import history
 
-from ..integration.own_instance import secrets_from
-from .engine_site import BASE, RunningEngine, e2e_settings, sign_in
+from .engine_site import BASE, RunningEngine, sign_in
 
-MENU = Path(__file__).parents[2] / "config/menus/tollfree.yaml"
 CALLER = "3391234567"
 LINKEDID = "1795582531.30"
-
-
-@pytest_asyncio.fixture
-async def running(tmp_path: Path) -> AsyncIterator[RunningEngine]:
-    with secrets_from(tmp_path / "secrets.yaml"):
-        running = RunningEngine(e2e_settings(tmp_path, MENU))
-        try:
-            await running.wait_for_web()  # 503 without Asterisk: answering is enough
-            yield running
-        finally:
-            if not running.task.done():
-                await running.stop()
 
 
 async def _call_with_ticket(engine: Engine) -> str:

@@ -20,7 +20,6 @@ from config.loader import load_settings
 from config.secrets import load_secrets
 from config.settings import Settings
 
-from ..conftest import SANDBOX_GROUP
 from .own_instance import write_instance_config
 
 pytestmark = pytest.mark.integration
@@ -44,7 +43,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/integration" in str(item.fspath):
             item.add_marker(pytest.mark.integration)
-            item.add_marker(pytest.mark.xdist_group(SANDBOX_GROUP))
 
 
 @pytest.fixture(scope="session")
