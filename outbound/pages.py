@@ -138,25 +138,27 @@ def campaign_pages(desk: CampaignDesk, timezone: Callable[[], str]) -> APIRouter
     @router.post("/campaigns/{campaign_id}/contacts")
     async def import_contacts(request: Request, campaign_id: RowId, user: Manager,
                               file: Upload) -> Response:
-        try:
-            counts = await desk.import_list(campaign_id, file)
-        except REFUSED as exc:
-            refused = refusal(exc)
-            return await detail_page(request, user, campaign_id,
-                                     [refused.detail, *refused.errors], refused.status)
-        _flash(request, f"{counts['imported']} contatti importati, {counts['merged']} uniti.")
-        return RedirectResponse(f"/campaigns/{campaign_id}", status_code=303)
+        return await _campaign_change(
+            request, user, campaign_id, desk.import_list(campaign_id, file),
+            lambda counts: f"{counts['imported']} contatti importati, {counts['merged']} uniti.")
 
     @router.post("/campaigns/{campaign_id}/{action}")
     async def change(request: Request, campaign_id: RowId, action: Action,
                      user: Manager) -> Response:
+        return await _campaign_change(
+            request, user, campaign_id, desk.change(campaign_id, action),
+            lambda status: f"Campagna «{status['name']}»: {STATE_NAMES[status['state']]}.")
+
+    async def _campaign_change(request: Request, user: Any, campaign_id: int,
+                               work: Awaitable[dict[str, Any]],
+                               done: Callable[[dict[str, Any]], str]) -> Response:
         try:
-            status = await desk.change(campaign_id, action)
+            result = await work
         except REFUSED as exc:
             refused = refusal(exc)
             return await detail_page(request, user, campaign_id,
                                      [refused.detail, *refused.errors], refused.status)
-        _flash(request, f"Campagna «{status['name']}»: {STATE_NAMES[status['state']]}.")
+        _flash(request, done(result))
         return RedirectResponse(f"/campaigns/{campaign_id}", status_code=303)
 
     return router

@@ -126,7 +126,6 @@ class Dialer(Protocol):
 @dataclass
 class _Call:
     slot: Slot
-    campaign_id: int
     answered: bool = False
     expiry: asyncio.TimerHandle | None = None
 
@@ -139,10 +138,9 @@ class OutboundService:
                  default_caller_id: str, prepare: Prepare | None = None,
                  batch_seconds: float = BATCH_SECONDS) -> None:
         """``ami_ready``: whether AMI is logged in now; ``default_caller_id``: the number shown
-        for campaigns without a ``caller_id`` (the toll-free number); ``batch_seconds``: how
-        many seconds of calls at the rate caps one claim may take (:data:`BATCH_SECONDS`);
-        ``prepare``: made ready
-        before a campaign dials (its scripts loaded)."""
+        for campaigns without a ``caller_id`` (the toll-free number); ``prepare``: made ready
+        before a campaign dials (its scripts loaded); ``batch_seconds``: how many seconds of
+        calls at the rate caps one claim may take (:data:`BATCH_SECONDS`)."""
         self._prepare = prepare
         self._batch_seconds = batch_seconds
         self._store = store
@@ -180,10 +178,6 @@ class OutboundService:
     def running(self) -> bool:
         """Whether the dial loop follows the running campaigns."""
         return self._loop is not None
-
-    @property
-    def calls_in_flight(self) -> int:
-        return len(self._calls)
 
     async def follow_campaigns(self) -> None:
         """Start a runner for each running campaign, stop those of campaigns no longer running."""
@@ -247,7 +241,7 @@ class OutboundService:
 
     async def _dial(self, campaign: RunningCampaign, claim: Claim, slot: Slot) -> None:
         ring = campaign.file.ring_seconds
-        call = self._calls[claim.attempt_id] = _Call(slot, campaign.id)
+        call = self._calls[claim.attempt_id] = _Call(slot)
         call.expiry = asyncio.get_running_loop().call_later(
             ring + ORIGINATE_MARGIN_SECONDS + REPORT_MARGIN_SECONDS, self._unheard_of,
             claim.attempt_id)
