@@ -10,7 +10,7 @@ when the script is loaded, so nothing slow runs while a contact listens.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -174,11 +174,6 @@ def sounds_used(kind: SayKind, language: str) -> set[str]:
         found |= {item.sound for item in _WORDS.get(language, {}).values()
                   if isinstance(item, SoundPrompt)}
     return found
-
-
-def missing_languages(languages: Collection[str]) -> list[str]:
-    """The languages of ``languages`` nothing can be said in."""
-    return [language for language in languages if language not in SAY_LANGUAGES]
 
 
 def _count(number: int, one: str, many: str, language: str, words: Words) -> list[str]:

@@ -15,13 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from centralino.core.call_session import CallSession
 from centralino.core.dialing import e164_number
 from config.script import Survey
+from outbound.lists import REGION
 from outbound.runner import ScriptCall, ScriptContact, ScriptPlan, ScriptServices
 from outbound.survey_store import SurveyRecord, save_survey
 
 log = structlog.get_logger(__name__)
-
-REGION = "IT"  # of a caller id without a country code
-
 
 def survey_items(plan: ScriptPlan) -> frozenset[str]:
     """The items a script asks about."""
