@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from centralino.core.db import insert_unless_duplicate, table_of
@@ -22,18 +22,13 @@ CHUNK = 500  # numbers per INSERT: an opt-out register's extract can hold millio
 async def add_numbers(session: AsyncSession, phones: Iterable[str], source: DncSource, *,
                       now: datetime, added_by: str | None = None) -> int:
     """Put the E.164 ``phones`` on the list; returns how many were not on it already."""
-    before = await _count(session)
-    insert = insert_unless_duplicate(session, table_of(DncNumber))
-    batch: list[dict[str, object]] = []
-    for phone in dict.fromkeys(phones):
-        batch.append({"phone": phone, "source": source.value, "added_by": added_by,
-                      "added_at": now})
-        if len(batch) == CHUNK:
-            await session.execute(insert, batch)
-            batch = []
-    if batch:
-        await session.execute(insert, batch)
-    added = await _count(session) - before
+    table = table_of(DncNumber)
+    insert = insert_unless_duplicate(session, table).returning(table.c.phone)
+    rows = [{"phone": phone, "source": source.value, "added_by": added_by, "added_at": now}
+            for phone in dict.fromkeys(phones)]
+    added = 0
+    for start in range(0, len(rows), CHUNK):  # the rows inserted are the ones returned
+        added += len((await session.execute(insert, rows[start:start + CHUNK])).all())
     await session.commit()
     return added
 
@@ -55,10 +50,6 @@ async def list_numbers(session: AsyncSession, limit: int | None = None) -> list[
 
 async def is_listed(session: AsyncSession, phone: str) -> bool:
     return await session.get(DncNumber, phone) is not None
-
-
-async def _count(session: AsyncSession) -> int:
-    return await session.scalar(select(func.count()).select_from(DncNumber)) or 0
 
 
 def number_json(number: DncNumber) -> dict[str, Any]:
