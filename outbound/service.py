@@ -165,9 +165,13 @@ class OutboundService:
             self._loop = asyncio.create_task(self._keep_going(), name="outbound")
 
     async def stop(self) -> None:
-        """Stop dialling; calls in flight go on in Asterisk and report to the next engine."""
+        """Stop dialling; calls in flight go on in Asterisk and report to the next engine (their
+        timers here are cancelled: nothing of a stopped loop fires later)."""
         await cancel_and_wait(self._loop)
         self._loop = None
+        for call in self._calls.values():
+            if call.expiry is not None:
+                call.expiry.cancel()
         for runner in self._runners.values():
             runner.cancel()
         await asyncio.gather(*self._runners.values(), return_exceptions=True)

@@ -4,6 +4,7 @@ window checked at every dial, results stored, slots freed, lost attempts failed 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from itertools import pairwise
 
@@ -84,10 +85,12 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(sqlite_sessions: Sessions) -> Rig:
+async def rig(sqlite_sessions: Sessions) -> AsyncIterator[Rig]:
     async with sqlite_sessions() as session:
         await running_campaign(session, PHONE, extra=FAST)
-    return Rig(sqlite_sessions, NOW)
+    rig = Rig(sqlite_sessions, NOW)
+    yield rig
+    await rig.service.stop()
 
 
 async def test_a_due_contact_is_dialled_once_with_the_campaigns_ring_and_caller_id(
@@ -461,3 +464,11 @@ async def test_by_default_each_claim_takes_one_contact_so_a_crash_strands_none_u
 
     assert await service.dial_next(campaign)
     assert (store.claims, len(dialer.dials), pacer.in_flight()) == (1, 1, 1)
+
+
+async def test_a_stopped_loop_leaves_no_timer_behind(rig: Rig) -> None:
+    await rig.service.dial_next(await rig.campaign())
+    expiries = [call.expiry for call in rig.service._calls.values()]
+    assert expiries and not any(expiry is None or expiry.cancelled() for expiry in expiries)
+    await rig.service.stop()
+    assert all(expiry is not None and expiry.cancelled() for expiry in expiries)
